@@ -1,0 +1,127 @@
+namespace CircuitNotebooks.Circuits;
+
+/// <summary>
+/// Edge scores over a <see cref="CircuitGraph"/> plus which edges and nodes are in the circuit. Immutable: selection,
+/// pruning and composition return new circuits. Arrays are dense and row-major [ForwardCount, DestinationCount]
+/// (see <see cref="EdgeLayout"/>); entries that are not real edges are always score 0 and never in the circuit.
+/// Invariant: every in-circuit edge has both endpoint nodes in the circuit.
+/// </summary>
+public sealed class Circuit
+{
+    internal readonly float[] ScoreArray;
+    internal readonly bool[] EdgeArray;
+    internal readonly bool[] NodeArray;
+
+    public EdgeLayout Layout { get; }
+    public CircuitGraph Graph => Layout.Graph;
+    public EdgeGranularity Granularity => Layout.Granularity;
+    public CircuitMetadata Metadata { get; }
+
+    private Circuit(EdgeLayout layout, float[] scores, bool[] edges, bool[] nodes, CircuitMetadata metadata)
+    {
+        Layout = layout; ScoreArray = scores; EdgeArray = edges; NodeArray = nodes; Metadata = metadata;
+    }
+
+    /// <summary>
+    /// The entry point for attribution: a dense [ForwardCount, BackwardCount] row-major score array (what EAP/EAP-IG
+    /// accumulate), no edge selected yet. Entries outside each column's upstream prefix are ignored (set to 0).
+    /// </summary>
+    public static Circuit FromScores(CircuitGraph graph, float[] scores, CircuitMetadata? metadata = null) =>
+        Create(new EdgeLayout(graph, EdgeGranularity.Qkv), scores, null, null, metadata);
+
+    /// <summary>
+    /// General constructor. <paramref name="edges"/> null → none selected; <paramref name="nodes"/> null → derived
+    /// from the edges (a node is in iff it touches an in-circuit edge). Arrays are copied.
+    /// </summary>
+    public static Circuit Create(EdgeLayout layout, float[] scores, bool[]? edges, bool[]? nodes, CircuitMetadata? metadata = null)
+    {
+        if (scores.Length != layout.Length)
+            throw new ArgumentException($"scores: expected {layout.ForwardCount}×{layout.DestinationCount} = {layout.Length} entries " +
+                $"for graph {layout.Graph.ShapeKey} ({layout.Granularity}), got {scores.Length}.", nameof(scores));
+        if (edges is not null && edges.Length != layout.Length)
+            throw new ArgumentException($"edges: expected {layout.Length} entries, got {edges.Length}.", nameof(edges));
+        if (nodes is not null && nodes.Length != layout.Graph.NodeCount)
+            throw new ArgumentException($"nodes: expected {layout.Graph.NodeCount} entries, got {nodes.Length}.", nameof(nodes));
+
+        var s = new float[layout.Length];
+        var e = new bool[layout.Length];
+        for (int f = 0; f < layout.ForwardCount; f++)
+            for (int d = 0; d < layout.DestinationCount; d++)
+            {
+                int i = layout.Index(f, d);
+                bool real = layout.IsReal(f, d);
+                if (real)
+                {
+                    if (!float.IsFinite(scores[i]))
+                        throw new ArgumentException($"scores: edge {layout.EdgeName(f, d)} has non-finite score {scores[i]}.", nameof(scores));
+                    s[i] = scores[i];
+                }
+                if (edges is not null && edges[i])
+                {
+                    if (!real) throw new ArgumentException(
+                        $"edges: ({layout.Graph.ForwardNames[f]} → {layout.DestinationName(d)}) is not an edge of graph {layout.Graph.ShapeKey}.", nameof(edges));
+                    e[i] = true;
+                }
+            }
+        var derived = NodesOf(layout, e);
+        bool[] n;
+        if (nodes is null) n = derived;
+        else
+        {
+            for (int k = 0; k < derived.Length; k++)
+                if (derived[k] && !nodes[k])
+                    throw new ArgumentException($"nodes: '{layout.Graph.NodeNames[k]}' has in-circuit edges but is marked out of the circuit.", nameof(nodes));
+            n = (bool[])nodes.Clone();
+        }
+        return new Circuit(layout, s, e, n, metadata ?? new CircuitMetadata());
+    }
+
+    internal static bool[] NodesOf(EdgeLayout layout, bool[] edges)
+    {
+        var nodes = new bool[layout.Graph.NodeCount];
+        for (int i = 0; i < edges.Length; i++)
+            if (edges[i]) { nodes[layout.ForwardOf(i)] = true; nodes[layout.DestinationNode(layout.DestinationOf(i))] = true; }
+        return nodes;
+    }
+
+    /// <summary>Same scores, a new edge selection; nodes derived from it.</summary>
+    public Circuit WithEdges(bool[] edges, CircuitMetadata? metadata = null) => Create(Layout, ScoreArray, edges, null, metadata ?? Metadata);
+    public Circuit WithMetadata(CircuitMetadata metadata) => new(Layout, ScoreArray, EdgeArray, NodeArray, metadata);
+
+    public float Score(int forward, int destination) => ScoreArray[Layout.Index(forward, destination)];
+    public bool IsEdgeInCircuit(int forward, int destination) => EdgeArray[Layout.Index(forward, destination)];
+    public bool IsNodeInCircuit(int node) => NodeArray[node];
+
+    /// <summary>Row-major scores [ForwardCount, DestinationCount] (a view; do not cast back to an array and write).</summary>
+    public IReadOnlyList<float> Scores => ScoreArray;
+    /// <summary>
+    /// Row-major in-circuit edge mask [ForwardCount, DestinationCount]. For faithfulness at Qkv granularity: backward
+    /// input b receives source f from the current run iff mask[f * BackwardCount + b], else from the corrupted run.
+    /// </summary>
+    public IReadOnlyList<bool> EdgeMask => EdgeArray;
+    /// <summary>Indexed by node id (forward indices, then logits).</summary>
+    public IReadOnlyList<bool> NodeMask => NodeArray;
+
+    public float[] CopyScores() => (float[])ScoreArray.Clone();
+    public bool[] CopyEdgeMask() => (bool[])EdgeArray.Clone();
+    public bool[] CopyNodeMask() => (bool[])NodeArray.Clone();
+
+    public int EdgeCountInCircuit => EdgeArray.Count(x => x);
+    public int NodeCountInCircuit => NodeArray.Count(x => x);
+
+    public IEnumerable<CircuitEdge> EdgesInCircuit()
+    {
+        for (int i = 0; i < EdgeArray.Length; i++)
+            if (EdgeArray[i])
+            {
+                int f = Layout.ForwardOf(i), d = Layout.DestinationOf(i);
+                yield return new CircuitEdge(f, d, Layout.EdgeName(f, d), ScoreArray[i]);
+            }
+    }
+
+    public IEnumerable<string> NodesInCircuit() =>
+        Enumerable.Range(0, NodeArray.Length).Where(n => NodeArray[n]).Select(n => Graph.NodeNames[n]);
+
+    public override string ToString() =>
+        $"Circuit({Metadata.Label ?? Metadata.Task ?? "unnamed"}, {Graph.ShapeKey}, {Granularity}, {NodeCountInCircuit} nodes, {EdgeCountInCircuit} edges)";
+}

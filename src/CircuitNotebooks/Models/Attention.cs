@@ -1,0 +1,170 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace CircuitNotebooks.Models;
+
+/// <summary>
+/// Multi-head attention with TransformerLens-shaped weights (W_Q [h, d_model, d_head], W_O [h, d_head, d_model]).
+/// Grouped-query attention shares each key/value head among n_heads / n_kv_heads query heads.
+/// </summary>
+public sealed class Attention : nn.Module
+{
+    private readonly ModelConfig _cfg;
+    private readonly ModelOptions _options;
+    private readonly Rotary? _rotary;
+
+    public Attention(ModelConfig cfg, ModelOptions options, int layer) : base($"blocks.{layer}.attn")
+    {
+        _cfg = cfg;
+        _options = options;
+        Layer = layer;
+        int h = cfg.NHeads, kv = cfg.KvHeads, d = cfg.DModel, dh = cfg.DHead;
+        W_Q = Param("W_Q", zeros(h, d, dh));
+        W_K = Param("W_K", zeros(kv, d, dh));
+        W_V = Param("W_V", zeros(kv, d, dh));
+        W_O = Param("W_O", zeros(h, dh, d));
+        if (cfg.AttnBias)
+        {
+            b_Q = Param("b_Q", zeros(h, dh));
+            b_K = Param("b_K", zeros(kv, dh));
+            b_V = Param("b_V", zeros(kv, dh));
+            b_O = Param("b_O", zeros(d));
+        }
+        if (cfg.Rotary) _rotary = new Rotary(cfg.RotaryDim, cfg.RotaryBase);
+        string p = $"blocks.{layer}.attn.";
+        HookQ = new HookPoint(p + "hook_q", layer);
+        HookK = new HookPoint(p + "hook_k", layer);
+        HookV = new HookPoint(p + "hook_v", layer);
+        HookRotQ = new HookPoint(p + "hook_rot_q", layer);
+        HookRotK = new HookPoint(p + "hook_rot_k", layer);
+        HookAttnScores = new HookPoint(p + "hook_attn_scores", layer);
+        HookPattern = new HookPoint(p + "hook_pattern", layer);
+        HookZ = new HookPoint(p + "hook_z", layer);
+        HookResult = new HookPoint(p + "hook_result", layer);
+    }
+
+    public int Layer { get; }
+    public Parameter W_Q { get; private set; }
+    public Parameter W_K { get; private set; }
+    public Parameter W_V { get; private set; }
+    public Parameter W_O { get; private set; }
+    public Parameter? b_Q { get; private set; }
+    public Parameter? b_K { get; private set; }
+    public Parameter? b_V { get; private set; }
+    public Parameter? b_O { get; private set; }
+    public HookPoint HookQ { get; }
+    public HookPoint HookK { get; }
+    public HookPoint HookV { get; }
+    public HookPoint HookRotQ { get; }
+    public HookPoint HookRotK { get; }
+    public HookPoint HookAttnScores { get; }
+    public HookPoint HookPattern { get; }
+    public HookPoint HookZ { get; }
+    public HookPoint HookResult { get; }
+
+    /// <summary>LoRA-style additions keyed by weight name ("W_Q", "W_K", "W_V", "W_O").</summary>
+    public Dictionary<string, ILinearAdapter> Adapters { get; } = new();
+
+    public IEnumerable<HookPoint> HookPoints =>
+        [HookQ, HookK, HookV, HookRotQ, HookRotK, HookAttnScores, HookPattern, HookZ, HookResult];
+
+    private Parameter Param(string name, Tensor init)
+    {
+        var p = new Parameter(init);
+        register_parameter(name, p);
+        return p;
+    }
+
+    /// <summary>
+    /// qIn/kIn/vIn: normalised inputs, [b, p, d] or, with split inputs, [b, p, n_heads, d].
+    /// masked: bool [b, 1, q, k], true where attention is not allowed.
+    /// </summary>
+    public Tensor Forward(Tensor qIn, Tensor kIn, Tensor vIn, Tensor? cos, Tensor? sin, Tensor masked)
+    {
+        int h = _cfg.NHeads, dh = _cfg.DHead;
+        bool split = qIn.dim() == 4;
+        var q = HookQ.Run(Project(qIn, W_Q, b_Q, "W_Q", split));
+        var k = HookK.Run(Project(kIn, W_K, b_K, "W_K", split));
+        var v = HookV.Run(Project(vIn, W_V, b_V, "W_V", split));
+        if (_rotary != null)
+        {
+            q = HookRotQ.Run(_rotary.Apply(q, cos!, sin!));
+            k = HookRotK.Run(_rotary.Apply(k, cos!, sin!));
+        }
+        int group = h / (int)k.shape[2];
+        if (group > 1)
+        {
+            k = k.repeat_interleave(group, dim: 2);
+            v = v.repeat_interleave(group, dim: 2);
+        }
+        var scores = q.permute(0, 2, 1, 3).matmul(k.permute(0, 2, 3, 1)) / Math.Sqrt(dh); // [b, h, q, k]
+        scores = HookAttnScores.Run(scores.masked_fill(masked, MaskValue(scores.dtype)));
+        var pattern = scores.dtype is ScalarType.Float16 or ScalarType.BFloat16
+            ? scores.to_type(ScalarType.Float32).softmax(-1).to_type(scores.dtype)
+            : scores.softmax(-1);
+        pattern = HookPattern.Run(pattern);
+        var z = HookZ.Run(pattern.matmul(v.permute(0, 2, 1, 3)).permute(0, 2, 1, 3)); // [b, p, h, dh]
+        long b = z.shape[0], p = z.shape[1];
+
+        Tensor output;
+        if (_options.UseAttnResult)
+        {
+            var wO = EffectiveWeight(W_O, "W_O").reshape(h, dh, _cfg.DModel);
+            var result = HookResult.Run(einsum("bphe,hem->bphm", z, wO));
+            output = result.sum(2);
+        }
+        else
+        {
+            var flat = z.reshape(b, p, h * dh);
+            output = flat.matmul(W_O.reshape(h * dh, _cfg.DModel));
+            if (Adapters.TryGetValue("W_O", out var ad)) output = output + ad.Apply(flat);
+        }
+        return b_O is null ? output : output + b_O;
+    }
+
+    /// <summary>Rotary cos/sin for position ids [b, p]; null pair when the model uses learned positions.</summary>
+    public (Tensor Cos, Tensor Sin) RotaryAngles(Tensor positions, ScalarType dtype) =>
+        _rotary?.Angles(positions, dtype) ?? throw new InvalidOperationException("Model has no rotary embedding.");
+
+    internal static Scalar MaskValue(ScalarType dtype) => dtype switch
+    {
+        ScalarType.Float16 => -65504.0f,
+        ScalarType.BFloat16 => -3.38e38f,
+        ScalarType.Float64 => double.MinValue,
+        _ => float.MinValue,
+    };
+
+    /// <summary>x [b,p,d] → [b,p,heads,dh]; split x [b,p,n_heads,d] → [b,p,n_heads,dh] (kv weights expanded per query head).</summary>
+    private Tensor Project(Tensor x, Parameter w, Parameter? bias, string name, bool split)
+    {
+        long heads = w.shape[0], d = w.shape[1], dh = w.shape[2];
+        if (!split)
+        {
+            var y = x.matmul(w.permute(1, 0, 2).reshape(d, heads * dh));
+            if (Adapters.TryGetValue(name, out var ad)) y = y + ad.Apply(x);
+            if (bias is not null) y = y + bias.reshape(heads * dh);
+            return y.reshape(x.shape[0], x.shape[1], heads, dh);
+        }
+        var weff = EffectiveWeight(w, name); // [heads, d, dh]
+        var beff = bias as Tensor;
+        int group = _cfg.NHeads / (int)heads;
+        if (group > 1)
+        {
+            weff = weff.repeat_interleave(group, dim: 0);
+            beff = beff?.repeat_interleave(group, dim: 0);
+        }
+        var ys = einsum("bphd,hde->bphe", x, weff);
+        return beff is null ? ys : ys + beff;
+    }
+
+    /// <summary>The weight in its TransformerLens layout with any adapter's dense delta folded in.</summary>
+    private Tensor EffectiveWeight(Parameter w, string name)
+    {
+        if (!Adapters.TryGetValue(name, out var ad)) return w;
+        var delta = ad.DeltaWeight(); // [d_in, d_out]
+        return name == "W_O"
+            ? w + delta.reshape(w.shape[0], w.shape[1], w.shape[2])
+            : w + delta.reshape(w.shape[1], w.shape[0], w.shape[2]).permute(1, 0, 2);
+    }
+}

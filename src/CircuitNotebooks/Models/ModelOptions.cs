@@ -1,0 +1,13 @@
+namespace CircuitNotebooks.Models;
+
+/// <summary>
+/// Opt-in analysis modes (TransformerLens' use_attn_result / use_split_qkv_input). They cost memory and time,
+/// so they are off for plain runs and switched on by the code that needs them (edge-level circuits need both).
+/// </summary>
+public sealed class ModelOptions
+{
+    /// <summary>Compute per-head outputs <c>attn.hook_result</c> [b, p, h, d_model].</summary>
+    public bool UseAttnResult { get; set; }
+    /// <summary>Give each head its own copy of its q/k/v input (<c>hook_q_input</c> etc.) [b, p, h, d_model].</summary>
+    public bool UseSplitQkvInput { get; set; }
+}

@@ -1,0 +1,119 @@
+using CircuitNotebooks.Circuits.Attribution;
+using CircuitNotebooks.Hooks;
+using CircuitNotebooks.Models;
+using CircuitNotebooks.Tests.Models;
+using TorchSharp;
+using Xunit;
+using static TorchSharp.torch;
+using static CircuitNotebooks.Tests.Attribution.AttributionFixtures;
+
+namespace CircuitNotebooks.Tests.Attribution;
+
+/// <summary>The edge-patched forward against whole-run and node-level patching computed with plain hooks.</summary>
+public class EdgePatchingTests
+{
+    private static Tensor Patched(HookedTransformer model, AttributionBatch batch, bool[] patch)
+    {
+        var g = new EdgeLayout(model.Config);
+        var any = new bool[g.NBackward];
+        for (int i = 0; i < patch.Length; i++) if (patch[i]) any[i % g.NBackward] = true;
+        using var opts = EdgeOptions(model);
+        var (_, corrupt) = EdgeForward.CaptureSources(model, g, batch.Corrupted, batch.AttentionMask);
+        var w = tensor(patch.Select(x => x ? 1f : 0f).ToArray(), [1, g.NForward, g.NBackward]);
+        return EdgeForward.PatchedLogits(model, g, batch.Clean, batch.AttentionMask, corrupt, w, any);
+    }
+
+    [Theory, MemberData(nameof(ModelFixtures.All), MemberType = typeof(ModelFixtures))]
+    public void PatchingNoEdgeIsTheCleanRun(string arch)
+    {
+        using var scope = NewDisposeScope();
+        using var model = ModelFixtures.RandomModel(arch);
+        var batch = Batch(model, padded: arch == "gpt2");
+        var g = new EdgeLayout(model.Config);
+        var patched = Patched(model, batch, new bool[g.NForward * g.NBackward]);
+        using var _ = no_grad();
+        var clean = model.Forward(batch.Clean, batch.AttentionMask);
+        Assert.True(MaxAbs(patched - clean) < 1e-5, $"max diff {MaxAbs(patched - clean)}");
+    }
+
+    [Theory, MemberData(nameof(ModelFixtures.All), MemberType = typeof(ModelFixtures))]
+    public void PatchingEveryEdgeIsTheCorruptedRun(string arch)
+    {
+        using var scope = NewDisposeScope();
+        using var model = ModelFixtures.RandomModel(arch);
+        var batch = Batch(model, padded: arch == "neox");
+        var g = new EdgeLayout(model.Config);
+        var patched = Patched(model, batch, g.RealEdges());
+        using var _ = no_grad();
+        var corrupt = model.Forward(batch.Corrupted, batch.AttentionMask);
+        var clean = model.Forward(batch.Clean, batch.AttentionMask);
+        Assert.True(MaxAbs(clean - corrupt) > 0.1, "test needs clean and corrupted runs that differ");
+        Assert.True(MaxAbs(patched - corrupt) < 1e-4, $"max diff {MaxAbs(patched - corrupt)}");
+    }
+
+    public static IEnumerable<object[]> NodeCases()
+    {
+        foreach (var arch in new[] { "gpt2", "neox", "llama" })
+        foreach (var node in new[] { "input", "a0.h1", "m0", "a1.h3", "m1" })
+            yield return [arch, node];
+    }
+
+    [Theory, MemberData(nameof(NodeCases))]
+    public void PatchingAllEdgesOutOfANodeIsNodePatching(string arch, string node)
+    {
+        using var scope = NewDisposeScope();
+        using var model = ModelFixtures.RandomModel(arch);
+        var batch = Batch(model);
+        var g = new EdgeLayout(model.Config);
+        int f = Enumerable.Range(0, g.NForward).Single(i => g.ForwardName(i) == node);
+        var real = g.RealEdges();
+        var patch = new bool[real.Length];
+        for (int j = 0; j < g.NBackward; j++) patch[f * g.NBackward + j] = real[f * g.NBackward + j];
+        var edgePatched = Patched(model, batch, patch);
+
+        // Node patching: replace the node's output in the residual stream by its corrupted value.
+        model.Options.UseAttnResult = true;
+        try
+        {
+            string hook; int? head = null;
+            if (node == "input") hook = "blocks.0.hook_resid_pre";
+            else if (node.StartsWith('m')) hook = $"blocks.{node[1] - '0'}.hook_mlp_out";
+            else { hook = $"blocks.{node[1] - '0'}.attn.hook_result"; head = node[4] - '0'; }
+            var (_, cache) = model.RunWithCache(batch.Corrupted, n => n == hook, batch.AttentionMask);
+            using var _ = no_grad();
+            using (cache)
+            {
+                var src = cache[hook];
+                var nodePatched = model.RunWithHooks(batch.Clean, [(hook, (act, h) =>
+                {
+                    if (head is null) return src.clone();
+                    var copy = act.clone();
+                    copy[TensorIndex.Colon, TensorIndex.Colon, TensorIndex.Single(head.Value)] = src[TensorIndex.Colon, TensorIndex.Colon, TensorIndex.Single(head.Value)];
+                    return copy;
+                })], batch.AttentionMask);
+                var clean = model.Forward(batch.Clean, batch.AttentionMask);
+                Assert.True(MaxAbs(nodePatched - clean) > 1e-3, "node patching must change something for the test to mean anything");
+                Assert.True(MaxAbs(edgePatched - nodePatched) < 1e-4, $"max diff {MaxAbs(edgePatched - nodePatched)}");
+            }
+        }
+        finally { model.Options.UseAttnResult = false; }
+    }
+
+    [Fact]
+    public void EdgeOptionsAreRestoredAndMismatchedPairsRejected()
+    {
+        using var scope = NewDisposeScope();
+        using var model = ModelFixtures.RandomModel("gpt2");
+        var batch = Batch(model);
+        EdgeAttribution.Compute(model, batch, new AttributionOptions { Method = AttributionMethod.Eap });
+        Assert.False(model.Options.UseAttnResult);
+        Assert.False(model.Options.UseSplitQkvInput);
+        var shorter = batch with { Corrupted = batch.Corrupted[TensorIndex.Colon, TensorIndex.Slice(0, 4)] };
+        var ex = Assert.Throws<ArgumentException>(() => EdgeAttribution.Compute(model, shorter));
+        Assert.Contains("same token count", ex.Message);
+        Assert.Throws<ArgumentException>(() => EdgeAttribution.Compute(model, Array.Empty<AttributionBatch>()));
+        var empty = new AttributionBatch(zeros([0, 5], dtype: ScalarType.Int64), zeros([0, 5], dtype: ScalarType.Int64), null, batch.Metric);
+        Assert.Throws<ArgumentException>(() => EdgeAttribution.Compute(model, empty));
+        Assert.Throws<ArgumentException>(() => new FaithfulnessEvaluator(model, shorter));
+    }
+}
