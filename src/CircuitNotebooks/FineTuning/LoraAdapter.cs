@@ -42,13 +42,27 @@ public sealed class LoraAdapter : ILinearAdapter, IDisposable
     /// <summary>Dropout on the adapter's input applies only while training.</summary>
     public bool Training { get; set; }
 
+    /// <summary>
+    /// Generator for dropout masks. A private generator, not torch's global one, so that a resumed run draws the same
+    /// masks even when other code (another notebook cell, a parallel test) consumes global randomness meanwhile.
+    /// </summary>
+    public Generator? DropoutGenerator { get; set; }
+
     public long ParameterCount => (long)Rank * (DIn + DOut);
 
     public Tensor Apply(Tensor x)
     {
-        if (Training && Dropout > 0) x = nn.functional.dropout(x, Dropout, training: true);
+        if (Training && Dropout > 0) x = ApplyDropout(x);
         // Scale the rank-r intermediate: cheaper than scaling the [.., d_out] output.
         return (x.matmul(A) * Scale).matmul(B);
+    }
+
+    private Tensor ApplyDropout(Tensor x)
+    {
+        if (DropoutGenerator is null) return nn.functional.dropout(x, Dropout, training: true);
+        using var u = torch.rand(x.shape, generator: DropoutGenerator, dtype: ScalarType.Float32);
+        using var keep = u.ge(Dropout).to(x.dtype).to(x.device);
+        return x * keep * (1.0 / (1.0 - Dropout));
     }
 
     public Tensor DeltaWeight() => A.matmul(B) * Scale;

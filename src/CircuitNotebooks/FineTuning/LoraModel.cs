@@ -73,6 +73,19 @@ public sealed class LoraModel : IDisposable
         return lora;
     }
 
+    private Generator? _dropoutGenerator;
+
+    /// <summary>
+    /// Restarts the adapters' dropout masks from <paramref name="seed"/>. The trainer calls this every step, which makes
+    /// a step's masks a function of (seed, step) alone, so resumed runs match uninterrupted ones exactly.
+    /// </summary>
+    public void ReseedDropout(long seed)
+    {
+        _dropoutGenerator ??= new Generator(0);
+        _dropoutGenerator.manual_seed(seed);
+        foreach (var m in Modules) m.Adapter.DropoutGenerator = _dropoutGenerator;
+    }
+
     /// <summary>Dropout in the adapters is active only while training.</summary>
     public bool Training
     {
@@ -191,5 +204,6 @@ public sealed class LoraModel : IDisposable
     {
         Detach();
         foreach (var m in Modules) m.Adapter.Dispose();
+        _dropoutGenerator?.Dispose();
     }
 }

@@ -138,8 +138,11 @@ public sealed class Trainer
         List<Parameter> parameters, double[] baseLrs, string? lastCheckpoint, ref double lr)
     {
         using var scope = NewDisposeScope();
-        // Dropout draws from the global generator; reseeding per step makes the step reproducible after a resume.
-        random.manual_seed(DeriveSeed(Config.Seed, step));
+        // Reseeding per step makes the step reproducible after a resume; adapters use their own generator so that
+        // global randomness consumed elsewhere (other cells, parallel tests) cannot shift their masks.
+        long stepSeed = DeriveSeed(Config.Seed, step);
+        random.manual_seed(stepSeed);
+        _lora?.ReseedDropout(stepSeed);
         double factor = LrSchedule.Factor(Config.Schedule, step, total, Config.WarmupSteps);
         int gi = 0;
         foreach (var g in optimizer.ParamGroups) g.LearningRate = baseLrs[gi++] * factor;

@@ -4,6 +4,7 @@ using static TorchSharp.torch;
 
 namespace CircuitNotebooks.Tests.Models;
 
+[Collection(SerialCollection.Name)]
 public class MemoryTests
 {
     private static long RssBytes()
@@ -29,15 +30,30 @@ public class MemoryTests
                 model.Forward(tokens).sum().item<float>();
             }
         }
-        // Growth between two equal batches of forwards: a per-forward leak adds the same amount in each, while
-        // allocator and runtime warm-up show up only in the first.
+        long Settle()
+        {
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+            GC.Collect();
+            return RssBytes();
+        }
+        Run(1000); // allocator and runtime warm-up
+        // Counted after settling: finalizers of tensors other tests left to the GC would otherwise move the count.
+        long r0 = Settle();
+        long liveBefore = Tensor.TotalCount;
         Run(1000);
-        GC.Collect();
-        long mid = RssBytes();
+        long r1 = Settle();
+        long liveAfter = Tensor.TotalCount;
         Run(1000);
-        GC.Collect();
-        long growth = RssBytes() - mid;
-        // One forward's activations are ~0.8 MB; leaking even one tensor per forward would add ≥ 16 MB.
-        Assert.True(growth < 8L << 20, $"RSS grew by {growth / 1e6:F1} MB over the second 1000 forwards");
+        long r2 = Settle();
+
+        // Exact: every tensor a forward creates is disposed by its scope.
+        Assert.Equal(liveBefore, liveAfter);
+        // Native memory: a per-forward leak grows RSS in *every* batch, while allocator noise (arena growth, a GC heap
+        // resize) shows up once. One forward's activations are ~0.8 MB; leaking one [4,16,64] tensor per forward would
+        // add 16 MB per batch.
+        long g1 = r1 - r0, g2 = r2 - r1;
+        Assert.False(g1 > 8L << 20 && g2 > 8L << 20,
+            $"RSS grew in both batches of 1000 forwards: {g1 / 1e6:F1} MB then {g2 / 1e6:F1} MB");
     }
 }
