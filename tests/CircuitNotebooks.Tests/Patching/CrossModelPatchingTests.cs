@@ -118,6 +118,48 @@ public class CrossModelPatchingTests
         Assert.Equal(batch.AccuracyMetric().Evaluate(expected), acc, 6);
     }
 
+    /// <summary>
+    /// q/k/v at a site, written out: the head's query at the site token and its kv head's keys and values at every
+    /// token up to it come from B; the head's output at the row's other tokens stays A's own.
+    /// </summary>
+    [Theory, MemberData(nameof(ModelFixtures.All), MemberType = typeof(ModelFixtures))]
+    public void QkvSitesPatchTheQueryAtTheSiteAndKeysValuesUpToIt(string arch)
+    {
+        using var scope = NewDisposeScope();
+        using var a = ModelFixtures.RandomModel(arch);
+        using var b = Variant(arch, n => n.StartsWith("blocks."));
+        using var batch = Batch(padded: false);
+        using var _ = no_grad();
+        const int layer = 1, head = 3;
+        int kvHead = head / (a.Config.NHeads / a.Config.KvHeads);
+        var site = batch.PositionsOf("site");
+        var (__, src) = b.RunWithCache(batch.Tokens, n => n.StartsWith($"blocks.{layer}.attn.hook_"));
+        var (___, own) = a.RunWithCache(batch.Tokens, n => n == $"blocks.{layer}.attn.hook_z");
+        HookFunction Patch(string name, int h, Func<int, int, bool> at, Dictionary<string, Tensor> from) => (act, hp) =>
+        {
+            var x = act.clone();
+            for (int r = 0; r < batch.Rows; r++)
+            for (int p = 0; p < batch.Length; p++)
+                if (at(r, p)) x[r, p, h] = from[name][r, p, h];
+            return x;
+        };
+        var s = new Dictionary<string, Tensor>();
+        foreach (var n in new[] { "hook_q", "hook_k", "hook_v" }) s[$"blocks.{layer}.attn.{n}"] = src[$"blocks.{layer}.attn.{n}"];
+        var o = new Dictionary<string, Tensor> { [$"blocks.{layer}.attn.hook_z"] = own[$"blocks.{layer}.attn.hook_z"] };
+        var expected = a.RunWithHooks(batch.Tokens, [
+            ($"blocks.{layer}.attn.hook_q", Patch($"blocks.{layer}.attn.hook_q", head, (r, p) => p == site[r], s)),
+            ($"blocks.{layer}.attn.hook_k", Patch($"blocks.{layer}.attn.hook_k", kvHead, (r, p) => p <= site[r], s)),
+            ($"blocks.{layer}.attn.hook_v", Patch($"blocks.{layer}.attn.hook_v", kvHead, (r, p) => p <= site[r], s)),
+            ($"blocks.{layer}.attn.hook_z", Patch($"blocks.{layer}.attn.hook_z", head, (r, p) => p != site[r], o)),
+        ]);
+        var patched = CrossModelPatching.Logits(a, b, batch, [new HeadSite(layer, head, "site")],
+            HeadComponents.Query | HeadComponents.Key | HeadComponents.Value);
+        Assert.True(MaxDiff(patched, expected) < 1e-6);
+        Assert.True(MaxDiff(patched, a.Forward(batch.Tokens)) > 1e-4);
+        src.Dispose();
+        own.Dispose();
+    }
+
     [Fact]
     public void DifferentConfigsAreRejectedNamingTheField()
     {
