@@ -8,7 +8,7 @@ using static TorchSharp.torch;
 namespace CircuitNotebooks.FineTuning.Pretraining;
 
 public sealed record PretrainSettings(int Seed = 1234, int Steps = 8000, int BatchSize = 64, double LearningRate = 2e-3,
-    int WarmupSteps = 100, double WeightDecay = 0.01, int ExamplesPerTask = 25000);
+    int WarmupSteps = 100, double WeightDecay = 0.01, int ExamplesPerTask = 12000);
 
 public sealed record PretrainProgress(int Step, int Steps, double Loss, double LearningRate, double ExamplesPerSecond);
 
