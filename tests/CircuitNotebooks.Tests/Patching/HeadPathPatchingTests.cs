@@ -33,7 +33,7 @@ public class HeadPathPatchingTests
     /// sender at each row's site token (counterfactual value) and records the receivers' queries; pass 2 reruns the
     /// clean prompt with only those queries replaced. Score = mean (p − p_clean) / p_clean.
     /// </summary>
-    private static double ByHand(HookedTransformer model, PromptBatch clean, Tensor cf, int sl, int sh, int recvLayer, int[] recvHeads, bool logits)
+    private static double ByHand(HookedTransformer model, PromptBatch clean, Tensor cf, (int L, int H)[] senders, int recvLayer, int[] recvHeads, bool logits)
     {
         using var scope = NewDisposeScope();
         using var _ = no_grad();
@@ -50,7 +50,7 @@ public class HeadPathPatchingTests
             pass1.Add(($"blocks.{l}.attn.hook_z", (act, h) =>
             {
                 var z = cc[$"blocks.{layer}.attn.hook_z"].clone();
-                if (layer == sl)
+                foreach (var (sl, sh) in senders.Where(x => x.L == layer))
                     for (int r = 0; r < clean.Rows; r++) z[r, pos[r], sh] = fc[$"blocks.{layer}.attn.hook_z"][r, pos[r], sh];
                 return z;
             }));
@@ -91,16 +91,21 @@ public class HeadPathPatchingTests
             var grid = HeadPathPatching.Scores(model, clean, cf, "site", receivers, new PathPatchingOptions { CopiesPerForward = 3 });
             for (int h = 0; h < 4; h++)
             {
-                double hand = ByHand(model, clean, cf, 0, h, 1, [0, 2], logits: false);
+                double hand = ByHand(model, clean, cf, [(0, h)], 1, [0, 2], logits: false);
                 Assert.True(Math.Abs(grid[0, h] - hand) < 1e-4 * (1 + Math.Abs(hand)), $"{arch} a0.h{h}: {grid[0, h]} vs {hand}");
                 Assert.True(double.IsNaN(grid[1, h]), "heads in the receivers' layer cannot reach them");
             }
             Assert.Contains(Enumerable.Range(0, 4), h => Math.Abs(grid[0, h]) > 1e-3); // the check is not vacuous
 
+            // A sender set patched together (not the sum of single-head scores: the softmax is not linear).
+            double set = HeadPathPatching.Score(model, clean, cf, "site", [new AttentionHead(0, 1), new AttentionHead(0, 3)], receivers);
+            double setHand = ByHand(model, clean, cf, [(0, 1), (0, 3)], 1, [0, 2], logits: false);
+            Assert.True(Math.Abs(set - setHand) < 1e-4 * (1 + Math.Abs(setHand)), $"{arch} set: {set} vs {setHand}");
+
             var direct = HeadPathPatching.Scores(model, clean, cf, "site", HeadReceivers.Logits);
             foreach (var (l, h) in new[] { (0, 3), (1, 1) })
             {
-                double hand = ByHand(model, clean, cf, l, h, 0, [], logits: true);
+                double hand = ByHand(model, clean, cf, [(l, h)], 0, [], logits: true);
                 Assert.True(Math.Abs(direct[l, h] - hand) < 1e-4 * (1 + Math.Abs(hand)), $"{arch} direct a{l}.h{h}: {direct[l, h]} vs {hand}");
             }
         }
