@@ -104,6 +104,15 @@ public sealed class PromptBatch : IDisposable
         return AccuracyMetric().Evaluate(model.Forward(Tokens, AttentionMask));
     }
 
+    /// <summary>Rows whose answer-position argmax is the label (circuits explain behaviour the model has).</summary>
+    public int[] CorrectRows(HookedTransformer model)
+    {
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        var ok = AccuracyMetric().PerExample(model.Forward(Tokens, AttentionMask)).to(CPU).to_type(ScalarType.Float32).data<float>().ToArray();
+        return Enumerable.Range(0, Rows).Where(r => ok[r] > 0.5f).ToArray();
+    }
+
     /// <summary>[b, p, 1, 1]-style one-hot of a role's positions as a bool tensor [b, p].</summary>
     internal Tensor OneHot(string role, Device device)
     {

@@ -24,6 +24,24 @@ public class PromptBatchTests
     }
 
     [Fact]
+    public void CorrectRowsAreThoseWhoseArgmaxIsTheLabel()
+    {
+        using var scope = NewDisposeScope();
+        using var model = CircuitNotebooks.Tests.Models.ModelFixtures.RandomModel("gpt2");
+        var tokens = arange(12L).reshape(3, 4);
+        var mask = tensor(new long[] { 1, 1, 1, 1, 1, 1, 0, 0, 1, 1, 1, 0 }, [3, 4]);
+        long[] argmax;
+        using (no_grad())
+        {
+            var logits = model.Forward(tokens, mask);
+            argmax = [logits[0, 3].argmax().item<long>(), logits[1, 1].argmax().item<long>(), logits[2, 2].argmax().item<long>()];
+        }
+        using var b = new PromptBatch(tokens, mask, [argmax[0], (argmax[1] + 1) % 40, argmax[2]]);
+        Assert.Equal([0, 2], b.CorrectRows(model));
+        Assert.Equal(2 / 3.0, b.Accuracy(model), 6);
+    }
+
+    [Fact]
     public void BadShapesAndPaddedRolePositionsAreRejected()
     {
         using var scope = NewDisposeScope();
