@@ -102,6 +102,21 @@ public class EntityAnalysisGlueTests
         Assert.Equal(pair.Base.Rows, pair.Source.PositionsOf(EntityTrackingBatches.PrevQueryLabel).Length);
     }
 
+    [Fact]
+    public void LocateWorksForAnyTokenizerWhoseLabelEndsAToken()
+    {
+        using var scope = NewDisposeScope();
+        using var model = HookedTransformer.Create(DefaultModelRecipe.Config with { NLayers = 1, DModel = 16, NHeads = 2, DMlp = 16, RotaryDim = 4 }, 1);
+        const string prompt = "The pie is in Box K, the cup is in Box Q. Box Q contains the";
+        model.Tokenizer = new CharTokenizer(); // no BOS: token index = character index
+        Assert.Equal((prompt.LastIndexOf('Q'), prompt.IndexOf('Q')), EntityTrackingBatches.Locate(model, prompt, "Q"));
+        // Whitespace words glue the label to its comma ("Q."), so the label's token is ambiguous: a clear error.
+        model.Tokenizer = new WhitespaceTokenizer();
+        var ex = Assert.Throws<ArgumentException>(() => EntityTrackingBatches.Locate(model, prompt, "Q"));
+        Assert.Contains("does not tokenize as a prefix", ex.Message);
+        Assert.Throws<ArgumentException>(() => EntityTrackingBatches.Locate(model, prompt, "Z"));
+    }
+
     private static (string[] Objects, string[] Boxes, string Query) Parse(string prompt)
     {
         var segs = Segment.Matches(prompt);
