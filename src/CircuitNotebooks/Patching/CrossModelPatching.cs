@@ -85,7 +85,7 @@ public static class CrossModelPatching
             foreach (var l in layers)
             {
                 var at = siteList.Where(s => s.Layer == l).ToList();
-                var site = MeanAblationEvaluator.Covered(batch, at, l, H).to(target.Device); // [b, p, H]
+                var site = HeadSiteMask.Covered(batch, at, l, H).to(target.Device); // [b, p, H]
                 if (components.HasFlag(HeadComponents.Query)) Add(hooks, $"blocks.{l}.attn.hook_q", site, src);
                 if (components.HasFlag(HeadComponents.Key)) Add(hooks, $"blocks.{l}.attn.hook_k", UpTo(site, kv), src);
                 if (components.HasFlag(HeadComponents.Value)) Add(hooks, $"blocks.{l}.attn.hook_v", UpTo(site, kv), src);

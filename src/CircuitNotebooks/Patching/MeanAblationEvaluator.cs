@@ -83,7 +83,7 @@ public sealed class MeanAblationEvaluator : IDisposable
         var hooks = new List<(string, HookFunction)>();
         for (int l = 0; l < _model.Config.NLayers; l++)
         {
-            var covered = Covered(batch, sites, l, _model.Config.NHeads);
+            var covered = HeadSiteMask.Covered(batch, sites, l, _model.Config.NHeads);
             var ablate = keep ? covered.logical_not() : covered; // [b, p, H]
             string name = $"blocks.{l}.attn.hook_z";
             hooks.Add((name, (act, hook) =>
@@ -106,25 +106,6 @@ public sealed class MeanAblationEvaluator : IDisposable
             correct += b.AccuracyMetric().Evaluate(Logits(b, sites, keep)) * b.Rows;
         }
         return correct / batch.Rows;
-    }
-
-    /// <summary>bool [b, p, H]: true where a site of layer <paramref name="layer"/> covers (row, position, head).</summary>
-    internal static Tensor Covered(PromptBatch batch, IReadOnlyList<HeadSite> sites, int layer, int nHeads)
-    {
-        int b = batch.Rows, p = batch.Length;
-        var data = new bool[b * p * nHeads];
-        foreach (var s in sites.Where(s => s.Layer == layer))
-        {
-            if (s.Position is null)
-            {
-                for (int r = 0; r < b; r++)
-                for (int t = 0; t < p; t++) data[(r * p + t) * nHeads + s.Head] = true;
-                continue;
-            }
-            var pos = batch.PositionsOf(s.Position);
-            for (int r = 0; r < b; r++) data[(r * p + pos[r]) * nHeads + s.Head] = true;
-        }
-        return tensor(data, [b, p, nHeads], dtype: ScalarType.Bool);
     }
 
     private void Validate(IEnumerable<HeadSite> sites)
