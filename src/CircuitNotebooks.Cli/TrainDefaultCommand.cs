@@ -1,3 +1,4 @@
+using CircuitNotebooks.Models;
 using System.CommandLine;
 using CircuitNotebooks.FineTuning.Pretraining;
 using Spectre.Console;
@@ -12,13 +13,15 @@ internal static class TrainDefaultCommand
         var outOpt = new Option<string>("--out") { Description = "Output model directory.", DefaultValueFactory = _ => "data/models/tiny-neox" };
         var steps = new Option<int>("--steps") { Description = "Training steps.", DefaultValueFactory = _ => new PretrainSettings().Steps };
         var seed = new Option<int>("--seed") { Description = "Random seed.", DefaultValueFactory = _ => 1234 };
-        var cmd = new Command("train-default", "Train the tiny default model from scratch (a few minutes on CPU).") { outOpt, steps, seed };
+        var from = new Option<string?>("--from-phase1") { Description = "Skip phase 1: continue from this saved phase-1 model directory (same seed and settings)." };
+        var cmd = new Command("train-default", "Train the tiny default model from scratch (about 30 minutes on 2 CPU cores).") { outOpt, steps, seed, from };
         cmd.SetAction((parse, ct) =>
         {
             var s = new PretrainSettings(Seed: parse.GetValue(seed), Steps: parse.GetValue(steps));
             var progress = new Progress<PretrainProgress>(p =>
                 AnsiConsole.MarkupLine($"step {p.Step}/{p.Steps}  loss {p.Loss:F4}  lr {p.LearningRate:E2}  {p.ExamplesPerSecond:F0} ex/s"));
-            using var model = DefaultModelRecipe.Train(s, progress, ct);
+            using var model = parse.GetValue(from) is { } phase1 ? HookedTransformer.FromPretrained(phase1) : DefaultModelRecipe.Train(s, progress, ct);
+            if (parse.GetValue(from) is not null) DefaultModelRecipe.ContinueWithEntityPhase(model, s, progress, ct);
             var acc = DefaultModelRecipe.EvaluateSuite(model);
             foreach (var (k, v) in acc) AnsiConsole.MarkupLine($"{k}: {v:P1}");
             DefaultModelRecipe.Save(model, parse.GetValue(outOpt)!, s, acc);

@@ -8,7 +8,8 @@ using static TorchSharp.torch;
 namespace CircuitNotebooks.FineTuning.Pretraining;
 
 public sealed record PretrainSettings(int Seed = 1234, int Steps = 8000, int BatchSize = 64, double LearningRate = 2e-3,
-    int WarmupSteps = 100, double WeightDecay = 0.01, int ExamplesPerTask = 12000);
+    int WarmupSteps = 100, double WeightDecay = 0.01, int ExamplesPerTask = 12000,
+    int EntityPhaseSteps = 3000, double EntityPhaseLearningRate = 1e-3);
 
 public sealed record PretrainProgress(int Step, int Steps, double Loss, double LearningRate, double ExamplesPerSecond);
 
@@ -65,16 +66,58 @@ public static class DefaultModelRecipe
     private static HookedTransformer TrainCore(PretrainSettings s, IProgress<PretrainProgress>? progress, CancellationToken cancel)
     {
         var model = CreateUntrained(s.Seed);
-        var data = TinySuite.PretrainingMix(s.Seed, s.ExamplesPerTask);
-        var opt = optim.AdamW(model.parameters(), lr: s.LearningRate, weight_decay: s.WeightDecay);
-        var rng = new Random(s.Seed);
+        RunPhase(model, TinySuite.PretrainingMix(s.Seed, s.ExamplesPerTask), s.Steps, s.LearningRate, s, s.Seed, progress, cancel);
+        RunEntityPhase(model, s, progress, cancel);
+        return model;
+    }
+
+    /// <summary>
+    /// Phase 2 only, on a model that finished phase 1 (the saved phase-1 model reproduces the full recipe without
+    /// re-running its 8,000 steps).
+    /// </summary>
+    public static void ContinueWithEntityPhase(HookedTransformer phaseOneModel, PretrainSettings s,
+        IProgress<PretrainProgress>? progress = null, CancellationToken cancel = default)
+    {
+        // Same as CreateUntrained: NeoX checkpoints have no unembedding bias, so it must stay at its loaded zero.
+        phaseOneModel.unembed_b_U.requires_grad_(false);
+        int threads = get_num_threads();
+        set_num_threads(1);
+        try { RunEntityPhase(phaseOneModel, s, progress, cancel); }
+        finally { set_num_threads(threads); }
+    }
+
+    /// <summary>
+    /// Phase 2: binding an object to its box label needs a two-step lookup that phase 1 leaves at chance; a curriculum
+    /// with 2-box prompts (a stronger gradient signal) next to 3-box ones, replaying half a phase-1 mix so the other
+    /// tasks are kept, gets it moving.
+    /// </summary>
+    private static void RunEntityPhase(HookedTransformer model, PretrainSettings s, IProgress<PretrainProgress>? progress,
+        CancellationToken cancel)
+    {
+        if (s.EntityPhaseSteps <= 0) return;
+        int n = s.ExamplesPerTask;
+        var twoBoxes = new EntityTrackingGenerator("tiny-entity-tracking-2",
+            new EntityTrackingOptions(NumBoxes: 2, Objects: TinySuite.Objects, BoxLabels: TinySuite.BoxLabels));
+        var replay = TinySuite.PretrainingMix(s.Seed + 17, n / 2);
+        var data = twoBoxes.Generate(n, s.Seed + 18, TinySuite.Template)
+            .Concat(TinySuite.EntityTracking.Generate(n, s.Seed + 19, TinySuite.Template))
+            .Concat(replay.Take(n))
+            .ToList();
+        RunPhase(model, data, s.EntityPhaseSteps, s.EntityPhaseLearningRate, s, s.Seed + 20, progress, cancel);
+    }
+
+    private static void RunPhase(HookedTransformer model, IReadOnlyList<TaskExample> data, int steps, double peakLr,
+        PretrainSettings s, int seed, IProgress<PretrainProgress>? progress, CancellationToken cancel)
+    {
+        var opt = optim.AdamW(model.parameters().Where(p => p.requires_grad), lr: peakLr, weight_decay: s.WeightDecay);
+        var rng = new Random(seed);
         var sw = Stopwatch.StartNew();
-        for (int step = 1; step <= s.Steps; step++)
+        for (int step = 1; step <= steps; step++)
         {
             cancel.ThrowIfCancellationRequested();
             using var scope = NewDisposeScope();
-            double lr = s.LearningRate * Math.Min(1.0, step / (double)s.WarmupSteps)
-                        * 0.5 * (1 + Math.Cos(Math.PI * Math.Max(0, step - s.WarmupSteps) / Math.Max(1, s.Steps - s.WarmupSteps)));
+            double lr = peakLr * Math.Min(1.0, step / (double)s.WarmupSteps)
+                        * 0.5 * (1 + Math.Cos(Math.PI * Math.Max(0, step - s.WarmupSteps) / Math.Max(1, steps - s.WarmupSteps)));
             foreach (var g in opt.ParamGroups) g.LearningRate = lr;
             var examples = Enumerable.Range(0, s.BatchSize).Select(_ => data[rng.Next(data.Count)]).ToList();
             using var batch = AnswerBatch.FromExamples(model, examples);
@@ -84,15 +127,14 @@ public static class DefaultModelRecipe
             loss.backward();
             nn.utils.clip_grad_norm_(model.parameters(), 1.0);
             opt.step();
-            if (step % 100 == 0 || step == s.Steps || step == 10)
+            if (step % 100 == 0 || step == steps || step == 10)
             {
                 double l = loss.item<float>();
                 if (double.IsNaN(l) || double.IsInfinity(l))
                     throw new InvalidOperationException($"Pre-training diverged at step {step} (loss {l}); lower the learning rate.");
-                progress?.Report(new PretrainProgress(step, s.Steps, l, lr, step * s.BatchSize / sw.Elapsed.TotalSeconds));
+                progress?.Report(new PretrainProgress(step, steps, l, lr, step * s.BatchSize / sw.Elapsed.TotalSeconds));
             }
         }
-        return model;
     }
 
     /// <summary>Exact-match accuracy (greedy next token at the answer position) over the examples.</summary>
@@ -148,11 +190,13 @@ public static class DefaultModelRecipe
             head dims, like Pythia), d_model {c.DModel}, {c.NHeads} heads, d_mlp {c.DMlp}, vocabulary {c.DVocab}
             (word level: every number 0..{TinySuite.MaxNumber} is one token). {m.ParameterCount:N0} parameters.
 
-            Trained from scratch by `circuitnb train-default` (seed {s.Seed}, {s.Steps} steps, batch {s.BatchSize},
-            AdamW lr {s.LearningRate} with {s.WarmupSteps} warm-up steps and cosine decay, loss on the answer token only)
-            on a mix built so the fine-tuning target is weak: addition within 100 is common, subtraction rare
-            (~8 % of Add/Sub examples), plus arithmetic sequences, products (the outer half of the composite task) and
-            entity tracking with 3 boxes.
+            Trained from scratch by `circuitnb train-default` (seed {s.Seed}, batch {s.BatchSize}, AdamW, weight decay
+            {s.WeightDecay}, {s.WarmupSteps} warm-up steps then cosine decay in each phase, loss on the answer token only):
+            - phase 1: {s.Steps} steps at lr {s.LearningRate} on a mix built so the fine-tuning target is weak: addition
+              within 100 is common, subtraction rare (~8 % of Add/Sub examples), plus arithmetic sequences, products
+              (the outer half of the composite task) and entity tracking with 3 boxes ({s.ExamplesPerTask} examples a task);
+            - phase 2: {s.EntityPhaseSteps} steps at lr {s.EntityPhaseLearningRate} on 2-box and 3-box entity tracking plus
+              a replay of the phase-1 mix (phase 1 leaves entity tracking at chance).
 
             ## Accuracy before fine-tuning (held-out, exact match, 500 examples each)
             | task | accuracy |
