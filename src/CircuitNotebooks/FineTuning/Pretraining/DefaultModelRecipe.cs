@@ -132,12 +132,9 @@ public static class DefaultModelRecipe
         model.SavePretrained(directory);
         WriteTokenizer(directory);
         var card = ModelCard(model, s, accuracy);
-        var tmp = Path.Combine(directory, "README.md.tmp");
-        File.WriteAllText(tmp, card);
-        File.Move(tmp, Path.Combine(directory, "README.md"), overwrite: true);
-        var settingsTmp = Path.Combine(directory, "training_settings.json.tmp");
-        File.WriteAllText(settingsTmp, JsonSerializer.Serialize(s, new JsonSerializerOptions { WriteIndented = true }));
-        File.Move(settingsTmp, Path.Combine(directory, "training_settings.json"), overwrite: true);
+        AtomicFile.WriteAllText(Path.Combine(directory, "README.md"), card);
+        AtomicFile.WriteAllText(Path.Combine(directory, "training_settings.json"),
+            JsonSerializer.Serialize(s, new JsonSerializerOptions { WriteIndented = true }));
     }
 
     private static string ModelCard(HookedTransformer m, PretrainSettings s, IReadOnlyDictionary<string, double> acc)
