@@ -58,6 +58,110 @@ public class NotebookExecutionTests(ITestOutputHelper log)
         foreach (var row in into.Where(r => int.Parse(r["row_index"]) >= receiverLayer))
             Assert.Equal(0.0, Csv.Number(row["value"]), 4);
     }
+
+    [Fact]
+    public async Task EapIgCircuitDiscovery()
+    {
+        var nb = await ExecutedNotebook.RunAsync("03-eap-ig-circuit-discovery", log, "examples=16");
+        var cfg = HfConfig;
+        int L = cfg["num_hidden_layers"]!.GetValue<int>(), H = cfg["num_attention_heads"]!.GetValue<int>();
+        Assert.True(cfg["use_parallel_residual"]!.GetValue<bool>());
+        // Closed form for parallel blocks: every q/k/v input and the MLP input of layer l read input + the 5·l earlier nodes.
+        int forward = 1 + L * (H + 1);
+        int edges = Enumerable.Range(0, L).Sum(l => (3 * H + 1) * (1 + l * (H + 1))) + forward;
+        Assert.Equal(forward + 1, (int)nb.PrintedNumber("nodes"));
+        Assert.Equal(edges, (int)nb.PrintedNumber("edges"));
+
+        // With every edge in the circuit nothing is patched: faithfulness is exactly 1.
+        Assert.Equal(1.0, nb.PrintedNumber("faithfulness at 100% of edges"), 4);
+        var curve = Csv.Read(Path.Combine(nb.OutDir, "faithfulness_vs_budget.csv"));
+        Assert.Equal(edges, int.Parse(curve[^1]["edges"]));
+        Assert.All(curve, r => Assert.Equal(Csv.Number(r["clean"]), Csv.Number(curve[0]["clean"]), 9)); // one clean run for all budgets
+
+        // The saved circuit loads back for this model with the printed size; its edges are the top 5 % before pruning.
+        var circuit = CircuitNotebooks.Circuits.CircuitFile.Load(Path.Combine(nb.OutDir, "circuit.json"));
+        Assert.Matches($@"^{circuit.NodeCountInCircuit} nodes, {circuit.EdgeCountInCircuit} edges, faithfulness -?\d+\.\d{{3}}$", nb.Printed("circuit"));
+        Assert.InRange(circuit.EdgeCountInCircuit, 1, (int)Math.Round(0.05 * edges, MidpointRounding.AwayFromZero));
+        Assert.NotNull(circuit.Metadata.Faithfulness);
+        var scores = Csv.Read(Path.Combine(nb.OutDir, "edge_scores.csv"));
+        Assert.Equal(edges, scores.Count);
+        int top5 = (int)Math.Round(0.05 * edges, MidpointRounding.AwayFromZero);
+        var threshold = scores.Select(r => Csv.Number(r["abs_score"])).OrderDescending().ElementAt(top5 - 1);
+        Assert.All(circuit.EdgesInCircuit(), e => Assert.True(Math.Abs(e.Score) >= threshold - 1e-6));
+        Assert.Contains(nb.Html, h => h.Contains("class=\"cn-chart\"") && h.Contains("Circuit"));
+    }
+
+    [Fact]
+    public async Task CircuitDynamics()
+    {
+        const int steps = 12, every = 4;
+        var nb = await ExecutedNotebook.RunAsync("04-circuit-dynamics", log,
+            $"steps={steps}", $"checkpointEvery={every}", "trainExamples=180", "attributionExamples=8", "igSteps=2");
+        // Checkpoints at step 0, every `every` steps and the last: one circuit each.
+        var expectedSteps = Enumerable.Range(0, steps / every + 1).Select(i => i * every).ToArray();
+        var files = Directory.GetFiles(Path.Combine(nb.OutDir, "circuits")).Select(Path.GetFileName).Order().ToArray();
+        Assert.Equal(expectedSteps.Select(s => $"step-{s:D6}.json"), files);
+        var circuits = files.Select(f => CircuitNotebooks.Circuits.CircuitFile.Load(Path.Combine(nb.OutDir, "circuits", f!))).ToArray();
+
+        // The similarity table against Jaccard indices recomputed here from the saved node and edge lists.
+        var table = Csv.Read(Path.Combine(nb.OutDir, "similarity.csv"));
+        Assert.Equal(circuits.Length, table.Count);
+        for (int i = 0; i < circuits.Length; i++)
+        {
+            Assert.Equal(Jaccard(circuits[0].NodesInCircuit(), circuits[i].NodesInCircuit()), Csv.Number(table[i]["node_jaccard_vs_first"]), 9);
+            Assert.Equal(Jaccard(circuits[0].EdgesInCircuit().Select(e => e.Name), circuits[i].EdgesInCircuit().Select(e => e.Name)),
+                         Csv.Number(table[i]["edge_jaccard_vs_first"]), 9);
+        }
+        Assert.Equal(Csv.Number(table[^1]["node_jaccard_vs_first"]), nb.PrintedNumber("final node Jaccard vs base"), 3);
+
+        // Step 0 is the base model: B = 0 in every adapter. The training log has one loss per step.
+        var training = Csv.Read(Path.Combine(nb.OutDir, "training.csv"));
+        Assert.Equal(Enumerable.Range(0, steps + 1).Select(s => s.ToString()), training.Select(r => r["step"]));
+        Assert.Contains(nb.Html, h => h.Contains("node similarity") && h.Contains("edge similarity"));
+    }
+
+    [Fact]
+    public async Task CircuitLoRaVersusLoRa()
+    {
+        var nb = await ExecutedNotebook.RunAsync("05-circuitlora-vs-lora", log,
+            "steps=6", "trainExamples=90", "attributionExamples=8", "igSteps=2", "loraRank=8", "criticalLayers=2");
+        var cfg = HfConfig;
+        int d = cfg["hidden_size"]!.GetValue<int>(), dMlp = cfg["intermediate_size"]!.GetValue<int>(), L = cfg["num_hidden_layers"]!.GetValue<int>();
+        // LoRA on Q, K, V, O (d → d) and the MLP's in (d → d_mlp) and out (d_mlp → d): r·(d_in + d_out) each.
+        long perRank = 4 * (2L * d) + 2 * ((long)d + dMlp);
+        var ranks = nb.Printed("ranks").Split(' ').Select(p => int.Parse(p.Split('=')[1])).ToArray();
+        var sizes = nb.Printed("trainable parameters").Split(", ").Select(p => long.Parse(p.Split(' ')[^1])).ToArray();
+        Assert.Equal(8 * perRank * L, sizes[0]);
+        Assert.Equal(perRank * ((L - 2) * ranks[0] + 2 * ranks[1]), sizes[1]);
+        Assert.Equal(sizes[1], sizes[2]); // the control has the same ranks on other layers
+        Assert.InRange((double)sizes[1] / sizes[0], 0.98, 1.02);
+
+        // Edge change per layer recomputed from the saved circuits: |Δs| for edges in both, |s| for edges in one.
+        var before = CircuitNotebooks.Circuits.CircuitFile.Load(Path.Combine(nb.OutDir, "circuit_before.json"));
+        var after = CircuitNotebooks.Circuits.CircuitFile.Load(Path.Combine(nb.OutDir, "circuit_after_lora.json"));
+        var b = before.EdgesInCircuit().ToDictionary(e => e.Name, e => (double)e.Score);
+        var a = after.EdgesInCircuit().ToDictionary(e => e.Name, e => (double)e.Score);
+        var expected = new double[L];
+        foreach (var name in b.Keys.Union(a.Keys))
+        {
+            var source = name[..name.IndexOf("->", StringComparison.Ordinal)];
+            int layer = source == "input" ? 0 : int.Parse(source[1..(source.Contains('.') ? source.IndexOf('.') : source.Length)]);
+            expected[layer] += b.TryGetValue(name, out var x) && a.TryGetValue(name, out var y) ? Math.Abs(y - x) : Math.Abs(b.GetValueOrDefault(name) + a.GetValueOrDefault(name));
+        }
+        var table = Csv.Read(Path.Combine(nb.OutDir, "layer_edge_change.csv"));
+        for (int l = 0; l < L; l++) Assert.Equal(expected[l], Csv.Number(table[l]["change"]), 4);
+        var topTwo = Enumerable.Range(0, L).OrderByDescending(l => expected[l]).ThenBy(l => l).Take(2);
+        Assert.Equal(string.Join(" ", topTwo), nb.Printed("critical layers"));
+        Assert.Equal(3, Csv.Read(Path.Combine(nb.OutDir, "comparison.csv")).Count);
+    }
+
+    private static double Jaccard(IEnumerable<string> a, IEnumerable<string> b)
+    {
+        var x = a.ToHashSet();
+        var y = b.ToHashSet();
+        int union = x.Union(y).Count();
+        return union == 0 ? 1 : (double)x.Intersect(y).Count() / union;
+    }
 }
 
 /// <summary>A minimal CSV reader for the notebooks' exports (quoted fields may contain commas).</summary>

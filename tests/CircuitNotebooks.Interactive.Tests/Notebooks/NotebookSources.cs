@@ -66,4 +66,38 @@ internal static class NotebookSources
             return validated.Kept.Take(count).ToList();
         }
         """;
+
+    /// <summary>EAP-IG circuit discovery as in Wang et al. 2025 (uses the igSteps, edgeFraction and task parameters).</summary>
+    public const string DiscoverCircuit = """
+        // EAP-IG circuit of the model's current weights on a fixed batch: the top edgeFraction of edges by |score|,
+        // pruned to nodes on a path from input to logits, with its faithfulness measured on the same batch.
+        Circuit DiscoverCircuit(HookedTransformer m, AttributionBatch probe, string label)
+        {
+            var scores = EdgeAttribution.Compute(m, probe, new AttributionOptions { Method = AttributionMethod.EapIgInputs, Steps = igSteps });
+            var all = Circuit.FromScores(CircuitGraph.FromConfig(m.Config), scores.Scores, new CircuitMetadata
+            {
+                Task = task, Method = $"EAP-IG-inputs(m={igSteps})", Metric = probe.Metric.Name,
+                ModelFingerprint = m.Config.Fingerprint, Label = label, IgSteps = igSteps,
+            });
+            var circuit = CircuitPruning.Prune(CircuitSelection.TopFraction(all, edgeFraction)).Circuit;
+            using var evaluator = new FaithfulnessEvaluator(m, probe);
+            return circuit.WithMetadata(circuit.Metadata with { Faithfulness = evaluator.Evaluate(circuit.CopyEdgeMask()).Normalized });
+        }
+        """;
+
+    /// <summary>Usings of the fine-tuning notebooks.</summary>
+    public const string FineTuningUsings = """
+
+        using CircuitNotebooks.Models;
+        using CircuitNotebooks.Circuits;
+        using CircuitNotebooks.Circuits.Attribution;
+        using CircuitNotebooks.FineTuning;
+        using CircuitNotebooks.FineTuning.Pretraining;
+        using CircuitNotebooks.Tasks;
+        using CircuitNotebooks.Interactive;
+        using CircuitNotebooks.Interactive.Charts;
+        using CircuitNotebooks.Interactive.Display;
+        using TorchSharp;
+        using static TorchSharp.torch;
+        """;
 }
