@@ -8,7 +8,7 @@ namespace CircuitNotebooks.Interactive;
 public static class FrameCsv
 {
     /// <summary>Writes <paramref name="frame"/> to <paramref name="path"/>; returns the full path.</summary>
-    public static string SaveCsv<TRow, TCol>(this Frame<TRow, TCol> frame, string path, bool includeRowKeys = false)
+    public static string WriteCsv<TRow, TCol>(this Frame<TRow, TCol> frame, string path, bool includeRowKeys = false)
         where TRow : notnull where TCol : notnull
     {
         ArgumentNullException.ThrowIfNull(frame);

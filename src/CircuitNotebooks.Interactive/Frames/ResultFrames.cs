@@ -11,7 +11,7 @@ namespace CircuitNotebooks.Interactive;
 
 /// <summary>
 /// Every engine result as a Deedle frame (rows 0..n−1, one column per field): for tables in a notebook, further
-/// analysis, and CSV export with <see cref="FrameCsv.SaveCsv{TRow, TCol}"/>. Missing numbers are NaN (Deedle's "missing").
+/// analysis, and CSV export with <see cref="FrameCsv.WriteCsv{TRow, TCol}"/>. Missing numbers are NaN (Deedle's "missing").
 /// </summary>
 public static class ResultFrames
 {

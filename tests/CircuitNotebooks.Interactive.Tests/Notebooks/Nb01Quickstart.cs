@@ -147,7 +147,7 @@ internal static class Nb01Quickstart
             """)
         .Code("""
             var shapes = cache.ToFrame();
-            Console.WriteLine($"wrote {shapes.SaveCsv(Path.Combine(outDir, "cache_shapes.csv"))}");
+            Console.WriteLine($"wrote {shapes.WriteCsv(Path.Combine(outDir, "cache_shapes.csv"))}");
             cache.Dispose();
             shapes
             """);

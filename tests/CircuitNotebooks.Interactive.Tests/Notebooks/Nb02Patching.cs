@@ -89,7 +89,7 @@ internal static class Nb02Patching
             var resid = PatchingResult.LayerByPosition(
                 Normalized(ActivationPatching.ResidStream(model, batch.Corrupted, Ablation.Patching(batch.Clean), batch.Metric, batch.AttentionMask)),
                 positions, "Residual stream (resid_pre) patching, clean → corrupted", "normalized logit diff");
-            resid.ToFrame().SaveCsv(Path.Combine(outDir, "resid_pre.csv"));
+            resid.ToFrame().WriteCsv(Path.Combine(outDir, "resid_pre.csv"));
             resid
             """)
         .Markdown("""
@@ -115,7 +115,7 @@ internal static class Nb02Patching
             var heads = PatchingResult.LayerByHead(
                 Normalized(ActivationPatching.HeadOutAllPos(model, batch.Corrupted, Ablation.Patching(batch.Clean), batch.Metric, batch.AttentionMask)),
                 "Head output patching (all positions)", "normalized logit diff");
-            heads.ToFrame().SaveCsv(Path.Combine(outDir, "head_out.csv"));
+            heads.ToFrame().WriteCsv(Path.Combine(outDir, "head_out.csv"));
             heads
             """)
         .Markdown("""
@@ -157,7 +157,7 @@ internal static class Nb02Patching
                     [new Receiver(rl, rh, ReceiverInput.Q), new Receiver(rl, rh, ReceiverInput.K), new Receiver(rl, rh, ReceiverInput.V)],
                     batch.Metric, batch.AttentionMask)),
                 $"Path patching: sender → a{rl}.h{rh} (q, k, v)", "Δ metric / gap");
-            intoHead.ToFrame().SaveCsv(Path.Combine(outDir, "into_head.csv"));
+            intoHead.ToFrame().WriteCsv(Path.Combine(outDir, "into_head.csv"));
             intoHead
             """)
         .Markdown("""

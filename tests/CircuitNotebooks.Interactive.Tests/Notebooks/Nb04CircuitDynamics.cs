@@ -87,7 +87,7 @@ internal static class Nb04CircuitDynamics
             TrainingResult run;
             using (var progress = NotebookKit.Progress<TrainingProgress>(p => new ProgressBar($"{method} fine-tuning, loss {p.Loss:F3}", p.Step, p.TotalSteps)))
                 run = new Trainer(model, trainingConfig, lora, runDir).Train(train, heldOut, progress);
-            run.ToFrame().SaveCsv(Path.Combine(outDir, "training.csv"));
+            run.ToFrame().WriteCsv(Path.Combine(outDir, "training.csv"));
             display(lora is null ? model : lora);
             run
             """)
@@ -125,7 +125,7 @@ internal static class Nb04CircuitDynamics
             """)
         .Code("""
             var series = CircuitComparison.CompareSeries(circuits);
-            series.ToFrame().SaveCsv(Path.Combine(outDir, "similarity.csv"));
+            series.ToFrame().WriteCsv(Path.Combine(outDir, "similarity.csv"));
             Console.WriteLine($"final node Jaccard vs base: {series.VsBase[^1].NodeJaccard:F3}");
             Console.WriteLine($"final edge Jaccard vs base: {series.VsBase[^1].EdgeJaccard:F3}");
             display(CircuitCharts.Similarity(series, checkpointSteps, $"{method}: circuit similarity to the base circuit ({task})"));

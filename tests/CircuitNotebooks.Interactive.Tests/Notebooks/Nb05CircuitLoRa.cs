@@ -81,7 +81,7 @@ internal static class Nb05CircuitLoRa
             var change = CircuitLoRaPlanner.LayerEdgeChange(before, loraRun.Circuit);
             var critical = CircuitLoRaPlanner.CriticalLayers(change, CriticalLayerRule.TopK, criticalLayers);
             Deedle.Frame.FromRecords(change.Select((c, l) => new { layer = l, change = c, critical = critical.Contains(l) }))
-                .SaveCsv(Path.Combine(outDir, "layer_edge_change.csv"));
+                .WriteCsv(Path.Combine(outDir, "layer_edge_change.csv"));
             Console.WriteLine($"critical layers: {string.Join(" ", critical)}");
             Bars.PerLayerEdgeChange(change, "Edge change per layer (base → LoRA), by source layer", "Σ |Δ score|")
             """)
@@ -118,7 +118,7 @@ internal static class Nb05CircuitLoRa
                 final_loss = r.Item2.Run.Losses.TakeLast(Math.Max(1, steps / 10)).Average(),
                 circuit_faithfulness = r.Item2.Circuit.Metadata.Faithfulness ?? double.NaN,
             }));
-            summary.SaveCsv(Path.Combine(outDir, "comparison.csv"));
+            summary.WriteCsv(Path.Combine(outDir, "comparison.csv"));
             Console.WriteLine($"trainable parameters: LoRA {loraRun.Trainable}, CircuitLoRA {circuitLoraRun.Trainable}, random layers {controlRun.Trainable}");
             summary
             """)

@@ -155,6 +155,38 @@ public class NotebookExecutionTests(ITestOutputHelper log)
         Assert.Equal(3, Csv.Read(Path.Combine(nb.OutDir, "comparison.csv")).Count);
     }
 
+    [Fact]
+    public async Task CompositionalTasks()
+    {
+        var nb = await ExecutedNotebook.RunAsync("06-compositional-tasks", log, "examples=8", "igSteps=2", "steps=4", "trainExamples=60");
+        CircuitNotebooks.Circuits.Circuit Load(string name) => CircuitNotebooks.Circuits.CircuitFile.Load(Path.Combine(nb.OutDir, $"circuit_{name}.json"));
+        var (composite, bracket, outer, union) = (Load("composite"), Load("bracket"), Load("outer"), Load("union"));
+
+        // The union keeps min(composite edge count, |bracket ∪ outer|) edges, all from the sub-task circuits, and a shared
+        // edge's score is the mean of the two.
+        var b = bracket.EdgesInCircuit().ToDictionary(e => e.Name, e => e.Score);
+        var o = outer.EdgesInCircuit().ToDictionary(e => e.Name, e => e.Score);
+        var unionEdges = union.EdgesInCircuit().ToList();
+        Assert.Equal(Math.Min(composite.EdgeCountInCircuit, b.Keys.Union(o.Keys).Count()), unionEdges.Count);
+        Assert.Equal(unionEdges.Count, (int)nb.PrintedNumber("union edges"));
+        foreach (var e in unionEdges)
+        {
+            Assert.True(b.ContainsKey(e.Name) || o.ContainsKey(e.Name), e.Name);
+            if (b.TryGetValue(e.Name, out var sb) && o.TryGetValue(e.Name, out var so)) Assert.Equal((sb + so) / 2, e.Score, 5);
+        }
+        // Nodes: exactly the endpoints of the kept edges (isolated nodes dropped).
+        var endpoints = unionEdges.SelectMany(e => new[] { e.Name[..e.Name.IndexOf("->")], Node(e.Name[(e.Name.IndexOf("->") + 2)..]) }).ToHashSet();
+        Assert.Equal(endpoints.Order(), union.NodesInCircuit().Order());
+
+        var curve = Csv.Read(Path.Combine(nb.OutDir, "faithfulness_vs_budget.csv"));
+        Assert.Equal(1.0, Csv.Number(curve[^1]["union"]), 4);
+        Assert.Equal(1.0, Csv.Number(curve[^1]["composite"]), 4);
+        Assert.Matches(@"^\d( \d)*$", nb.Printed("critical layers from the union circuit"));
+    }
+
+    /// <summary>Node of a destination name: "a2.h3&lt;q&gt;" → "a2.h3".</summary>
+    private static string Node(string destination) => destination.Contains('<') ? destination[..destination.IndexOf('<')] : destination;
+
     private static double Jaccard(IEnumerable<string> a, IEnumerable<string> b)
     {
         var x = a.ToHashSet();

@@ -71,12 +71,12 @@ internal static class NotebookSources
     public const string DiscoverCircuit = """
         // EAP-IG circuit of the model's current weights on a fixed batch: the top edgeFraction of edges by |score|,
         // pruned to nodes on a path from input to logits, with its faithfulness measured on the same batch.
-        Circuit DiscoverCircuit(HookedTransformer m, AttributionBatch probe, string label)
+        Circuit DiscoverCircuit(HookedTransformer m, AttributionBatch probe, string label, string? taskName = null)
         {
             var scores = EdgeAttribution.Compute(m, probe, new AttributionOptions { Method = AttributionMethod.EapIgInputs, Steps = igSteps });
             var all = Circuit.FromScores(CircuitGraph.FromConfig(m.Config), scores.Scores, new CircuitMetadata
             {
-                Task = task, Method = $"EAP-IG-inputs(m={igSteps})", Metric = probe.Metric.Name,
+                Task = taskName ?? task, Method = $"EAP-IG-inputs(m={igSteps})", Metric = probe.Metric.Name,
                 ModelFingerprint = m.Config.Fingerprint, Label = label, IgSteps = igSteps,
             });
             var circuit = CircuitPruning.Prune(CircuitSelection.TopFraction(all, edgeFraction)).Circuit;
