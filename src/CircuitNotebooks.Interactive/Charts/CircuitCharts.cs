@@ -38,7 +38,18 @@ public static class CircuitCharts
         int total = circuit.EdgeCountInCircuit;
         title ??= (circuit.Metadata.Label is { } label ? $"Circuit ({label})" : "Circuit") +
                   $": {circuit.NodeCountInCircuit} nodes, {total} edges" + (drawn.Count < total ? $" (strongest {drawn.Count} drawn)" : "");
-        return CircuitGraphChart.Create(nodes, edges, title);
+        var chart = CircuitGraphChart.Create(nodes, edges, title);
+        // Every layer gets a named row (input, L0 … L{n-1}, logits), also the ones no drawn node sits in.
+        var rows = Enumerable.Range(-1, graph.NLayers + 2).Select(l => (double)l).ToArray();
+        var names = rows.Select(l => l < 0 ? "input" : l >= graph.NLayers ? "logits" : "L" + l.ToString(CultureInfo.InvariantCulture)).ToArray();
+        return PlotlyProps.Layout(chart, l =>
+        {
+            var y = PlotlyProps.Axis(l, "yaxis");
+            y.SetProperty("tickvals", rows);
+            y.SetProperty("ticktext", names);
+            y.SetProperty("range", new[] { -1.6, graph.NLayers + 0.6 });
+            y.SetProperty("title", new { text = "" });
+        });
     }
 
     /// <summary>Where a node sits in <see cref="Graph"/>: y = layer, x = head index centred, MLP to the right of the heads.</summary>

@@ -37,7 +37,9 @@ public sealed class CircuitDiffFormatter : NotebookFormatter<CircuitDiff>
 {
     protected override bool Format(CircuitDiff value, TextWriter writer)
     {
-        var rows = value.PerLayer.Select(l => (IReadOnlyList<object?>)[l.Layer, l.NodesAdded, l.NodesRemoved, l.EdgesAdded, l.EdgesRemoved]);
+        // The extra last row is logits (nodes at layer NLayers).
+        int last = value.PerLayer.Count - 1;
+        var rows = value.PerLayer.Select(l => (IReadOnlyList<object?>)[l.Layer == last ? "logits" : "L" + l.Layer, l.NodesAdded, l.NodesRemoved, l.EdgesAdded, l.EdgesRemoved]);
         writer.Write(EngineHtml.Block(value.Summarize().ToHtml(),
             HtmlTable.Render(["layer", "nodes +", "nodes −", "edges +", "edges −"], rows)));
         return true;

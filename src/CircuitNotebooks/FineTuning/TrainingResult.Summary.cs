@@ -8,7 +8,9 @@ public sealed partial record TrainingResult : ISummarizable
         .Add("first / last loss", Losses.Count == 0 ? null
             : $"{Losses[0].ToString("G4", System.Globalization.CultureInfo.InvariantCulture)} / {Losses[^1].ToString("G4", System.Globalization.CultureInfo.InvariantCulture)}")
         .Add("eval accuracy", EvalHistory.Count == 0 ? null
-            : string.Join(" → ", EvalHistory.Select(e => $"{e.Accuracy:P1} @ {e.Step}")))
+            : EvalHistory.Count <= 3 ? string.Join(" → ", EvalHistory.Select(e => $"{e.Accuracy:P1} @ {e.Step}"))
+            : $"{EvalHistory[0].Accuracy:P1} @ {EvalHistory[0].Step} → {EvalHistory[^1].Accuracy:P1} @ {EvalHistory[^1].Step} " +
+              $"(best {EvalHistory.Max(e => e.Accuracy):P1}, {EvalHistory.Count} evaluations)")
         .Add("tokens / s", TokensPerSecond)
         .Add("last checkpoint", LastCheckpoint)
         .Build();

@@ -153,6 +153,6 @@ internal static class Nb03CircuitDiscovery
                 int node = headView.Layout.DestinationNode(e.Destination);
                 if (graph.KindOf(node) == NodeKind.Head) perHead[graph.LayerOf(node), node - graph.HeadIndex(graph.LayerOf(node), 0)] += e.Score;
             }
-            CircuitNotebooks.Patching.PatchingResult.LayerByHead(perHead, "Incoming circuit edge score per head (|q| + |k| + |v|)", "Σ |score|")
+            CircuitNotebooks.Patching.PatchingResult.LayerByHead(perHead, "Circuit edges into each head: Σ |score|", "Σ |score|")
             """);
 }
