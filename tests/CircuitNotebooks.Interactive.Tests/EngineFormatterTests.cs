@@ -71,7 +71,7 @@ public class EngineFormatterTests
         var values = new double[,] { { 0.1, -0.9, 0.3 }, { 0.85, double.NaN, -0.2 } };
         var result = PatchingResult.LayerByPosition(values, ["<bos>", "7", "="], "resid", "logit_diff");
         Assert.Equal((0, 1, -0.9), result.Strongest());
-        Assert.Contains("strongest: L0 / 7 = -0.9", Formatter.ToDisplayString(result, "text/plain"));
+        Assert.Contains("strongest: layer L0, position 1 '7' → -0.9", Formatter.ToDisplayString(result, "text/plain"));
         var html = Formatter.ToDisplayString(result, "text/html");
         var figure = FigureOf(html);
         Assert.Equal("heatmap", figure["data"]![0]!["type"]!.GetValue<string>());
@@ -217,7 +217,7 @@ public class EngineFormatterTests
             var html = Formatter.ToDisplayString(result, "text/html");
             Assert.StartsWith("<table class=\"cn-table cn-summary\"><caption>heads</caption>", html);
             Assert.DoesNotContain("cn-chart", html);
-            Assert.Contains("strongest: L0 / H1 = -3", Formatter.ToDisplayString(result, "text/plain"));
+            Assert.Contains("strongest: layer L0, head H1 → -3", Formatter.ToDisplayString(result, "text/plain"));
             Assert.Contains("<caption>Circuit (hand)</caption>", Formatter.ToDisplayString(SmallCircuit(), "text/html"));
         }
         finally

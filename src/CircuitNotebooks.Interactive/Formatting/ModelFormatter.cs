@@ -20,7 +20,10 @@ public sealed class ActivationCacheFormatter : NotebookFormatter<CircuitNotebook
     protected override bool Format(CircuitNotebooks.Hooks.ActivationCache value, TextWriter writer)
     {
         var rows = value.Shapes.Select(kv => (IReadOnlyList<object?>)[kv.Key, "[" + string.Join(", ", kv.Value) + "]"]);
-        writer.Write(EngineHtml.Block(value.Summarize().ToHtml(), HtmlTable.Render(["name", "shape"], rows, maxRows: 200)));
+        var table = HtmlTable.Render(["name", "shape"], rows, maxRows: 500);
+        // A full cache has dozens of entries per layer: keep the table one click away.
+        writer.Write(EngineHtml.Block(value.Summarize().ToHtml(),
+            $"<details class=\"cn-details\"><summary>{value.Count} entries: names and shapes</summary>{table}</details>"));
         return true;
     }
 }

@@ -68,9 +68,13 @@ public sealed record PatchingResult : ISummarizable
         return ResultSummary.Create(Title)
             .Add("grid", $"{Rows} {RowAxis}s × {Columns} {ColumnAxis}s")
             .Add("metric", Metric)
-            .Add("strongest", r < 0 ? null : $"{RowLabels[r]} / {ColumnLabels[c]} = {v.ToString("G4", CultureInfo.InvariantCulture)}")
+            .Add("strongest", r < 0 ? null : $"{RowAxis} {Label(RowAxis, RowLabels, r)}, {ColumnAxis} {Label(ColumnAxis, ColumnLabels, c)} → {v.ToString("G4", CultureInfo.InvariantCulture)}")
             .Build();
     }
+
+    // Positions are labelled by their token, which may be any symbol: show the index and the quoted token.
+    private static string Label(string axis, IReadOnlyList<string> labels, int i) =>
+        axis == "position" ? $"{i} '{labels[i]}'" : labels[i];
 
     private static string[] LayerLabels(int n) => Enumerable.Range(0, n).Select(l => "L" + l.ToString(CultureInfo.InvariantCulture)).ToArray();
 }
