@@ -123,9 +123,9 @@ internal static class Nb05CircuitLoRa
             summary
             """)
         .Code("""
-            display(Bars.Grouped(["held-out accuracy", "final loss"], runs.Select(r => new BarSeries(r.Item1,
-                [r.Item2.Run.EvalHistory[^1].Accuracy, r.Item2.Run.Losses.TakeLast(Math.Max(1, steps / 10)).Average()])).ToList(),
-                "LoRA vs CircuitLoRA vs random-layer control", "value"));
+            display(Bars.Grouped(["before fine-tuning", "after fine-tuning"], runs.Select(r => new BarSeries(r.Item1,
+                [r.Item2.Run.EvalHistory[0].Accuracy, r.Item2.Run.EvalHistory[^1].Accuracy])).ToList(),
+                "Held-out accuracy: LoRA vs CircuitLoRA vs random-layer control", "exact match"));
             LineCurves.Create(Enumerable.Range(1, steps).Select(s => (double)s).ToList(),
                 runs.Select(r => new CurveSeries(r.Item1, r.Item2.Run.Losses)).ToList(), "Training loss", "step", "loss (answer tokens)")
             """)
