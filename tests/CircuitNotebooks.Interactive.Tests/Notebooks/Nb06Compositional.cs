@@ -45,8 +45,9 @@ internal static class Nb06Compositional
         .Code(NotebookSources.TaskData + NotebookSources.DiscoverCircuit + """
 
             var taskNames = new[] { task, task + "-bracket", task + "-outer" };
-            var batches = taskNames.ToDictionary(t => t, t => TaskBatches.ForAttribution(model, TaskExamples(model, t, examples, seed), TaskMetric.LogitDiff));
-            Deedle.Frame.FromRecords(taskNames.Select(t => TaskExamples(model, t, 1, seed)[0]).Select(e => new { clean = e.Clean, corrupted = e.Corrupted, label = e.Label }))
+            var data = taskNames.ToDictionary(t => t, t => TaskExamples(model, t, examples, seed));
+            var batches = taskNames.ToDictionary(t => t, t => TaskBatches.ForAttribution(model, data[t], TaskMetric.LogitDiff));
+            Frame.FromRecords(taskNames.Select(t => new { task = t, clean = data[t][0].Clean, corrupted = data[t][0].Corrupted, label = data[t][0].Label }))
             """)
         .Markdown("""
             ## Three circuits
