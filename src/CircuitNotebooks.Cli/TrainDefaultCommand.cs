@@ -10,7 +10,7 @@ internal static class TrainDefaultCommand
     public static Command Create()
     {
         var outOpt = new Option<string>("--out") { Description = "Output model directory.", DefaultValueFactory = _ => "data/models/tiny-neox" };
-        var steps = new Option<int>("--steps") { Description = "Training steps.", DefaultValueFactory = _ => 3000 };
+        var steps = new Option<int>("--steps") { Description = "Training steps.", DefaultValueFactory = _ => new PretrainSettings().Steps };
         var seed = new Option<int>("--seed") { Description = "Random seed.", DefaultValueFactory = _ => 1234 };
         var cmd = new Command("train-default", "Train the tiny default model from scratch (a few minutes on CPU).") { outOpt, steps, seed };
         cmd.SetAction((parse, ct) =>

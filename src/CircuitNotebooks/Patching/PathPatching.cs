@@ -77,7 +77,8 @@ public static class PathPatching
                 throw new ArgumentOutOfRangeException(nameof(receivers), $"Receiver {r} is outside the model.");
 
         bool split = model.Options.UseSplitQkvInput;
-        model.Options.UseSplitQkvInput = true;
+        // Per-head q/k/v inputs cost a copy of the residual per head; only head receivers need them.
+        model.Options.UseSplitQkvInput = split || receivers.Any(r => r.Input != ReceiverInput.Logits);
         try
         {
             using var scope = NewDisposeScope();
@@ -150,9 +151,17 @@ public static class PathPatching
             }
         }
         var recorded = new Dictionary<string, Tensor>();
-        foreach (var name in receivers.Select(r => ReceiverHook(model, r)).Distinct())
-            hooks.Add((name, (act, h) => { recorded[name] = act.clone().MoveToOuterDisposeScope(); return null; }));
-        model.RunWithHooks(tokens, hooks, bigMask);
+        // Only the logits at every position: pass 2 would rebuild pass 1's final residual exactly, so read pass 1.
+        bool logitsOnly = receivers.All(r => r.Input == ReceiverInput.Logits && r.Position is null);
+        if (!logitsOnly)
+            foreach (var name in receivers.Select(r => ReceiverHook(model, r)).Distinct())
+                hooks.Add((name, (act, h) => { recorded[name] = act.clone().MoveToOuterDisposeScope(); return null; }));
+        var pass1 = model.RunWithHooks(tokens, hooks, bigMask);
+        if (logitsOnly)
+        {
+            var per1 = pass1.reshape(G, b, pass1.shape[1], pass1.shape[2]);
+            return Enumerable.Range(0, G).Select(c => metric.Evaluate(per1[c])).ToArray();
+        }
 
         // Pass 2: clean run; each receiver's input gets the pass-1 change (recorded − clean) added, so a receiver
         // downstream of another still sees that one's new output (sender → receiver edges only, as in edge patching).

@@ -7,8 +7,8 @@ using static TorchSharp.torch;
 
 namespace CircuitNotebooks.FineTuning.Pretraining;
 
-public sealed record PretrainSettings(int Seed = 1234, int Steps = 3000, int BatchSize = 64, double LearningRate = 2e-3,
-    int WarmupSteps = 100, double WeightDecay = 0.01, int ExamplesPerTask = 4000);
+public sealed record PretrainSettings(int Seed = 1234, int Steps = 8000, int BatchSize = 64, double LearningRate = 2e-3,
+    int WarmupSteps = 100, double WeightDecay = 0.01, int ExamplesPerTask = 12000);
 
 public sealed record PretrainProgress(int Step, int Steps, double Loss, double LearningRate, double ExamplesPerSecond);
 
