@@ -95,13 +95,18 @@ internal static partial class CellDirectives
                         pending.Add(c => c.KitMagics.Add(plotly.Success ? plotly.Groups["value"].Value : null));
                         code.Append('\n');
                         break;
+                    case "circuit-model":
+                        // In a kernel the magic exists only once the package is loaded; here it brings the package itself.
+                        if (packages.TryResolve("CircuitNotebooks.Interactive", out var kit)) pending.Add(c => c.Assemblies.AddRange(kit));
+                        code.Append(CircuitModel(args)).Append('\n');
+                        break;
                     case "time":
                         pending.Add(c => c.Notes.Add("#!time ignored by the headless runner"));
                         code.Append('\n');
                         break;
                     default:
                         throw new DirectiveException(
-                            $"magic command '#!{name}' is not supported by the headless runner (supported: #!csharp, #!import, #!circuitnotebooks, #!time)");
+                            $"magic command '#!{name}' is not supported by the headless runner (supported: #!csharp, #!import, #!circuitnotebooks, #!circuit-model, #!time)");
                 }
             }
             else
@@ -112,6 +117,59 @@ internal static partial class CellDirectives
         var prepared = new PreparedCell { Code = code.ToString().TrimEnd('\n') };
         foreach (var apply in pending) apply(prepared);
         return prepared;
+    }
+
+    /// <summary>
+    /// <c>#!circuit-model &lt;dir&gt; [--name model] [--device cpu]</c> as extension.dib defines it: the model is loaded
+    /// into a variable (default <c>model</c>) and displayed. The runner expresses that as one line of C#.
+    /// </summary>
+    internal static string CircuitModel(string args)
+    {
+        var tokens = Tokenize(args);
+        string? path = null, name = "model", device = "cpu";
+        for (int i = 0; i < tokens.Count; i++)
+        {
+            string Value() => i + 1 < tokens.Count ? tokens[++i] : throw new DirectiveException($"#!circuit-model: {tokens[i]} needs a value");
+            switch (tokens[i])
+            {
+                case "--name": name = Value(); break;
+                case "--device": device = Value(); break;
+                case "--path": path = Value(); break;
+                case var t when t.StartsWith("--", StringComparison.Ordinal):
+                    throw new DirectiveException($"#!circuit-model: unknown option {t} (options: --name, --device)");
+                default:
+                    if (path != null) throw new DirectiveException($"#!circuit-model: more than one model directory ('{path}', '{tokens[i]}')");
+                    path = tokens[i];
+                    break;
+            }
+        }
+        if (path == null) throw new DirectiveException("#!circuit-model needs a model directory, e.g. #!circuit-model ../data/models/tiny-neox");
+        if (!Microsoft.CodeAnalysis.CSharp.SyntaxFacts.IsValidIdentifier(name))
+            throw new DirectiveException($"#!circuit-model --name: '{name}' is not a C# identifier");
+        static string Literal(string s) => Microsoft.CodeAnalysis.CSharp.SymbolDisplay.FormatLiteral(s, quote: true);
+        return $"var {name} = global::CircuitNotebooks.Interactive.NotebookKit.LoadModel({Literal(path)}, {Literal(device)}); display({name});";
+    }
+
+    /// <summary>Whitespace-separated tokens; double quotes group a token with spaces.</summary>
+    private static List<string> Tokenize(string args)
+    {
+        var tokens = new List<string>();
+        var current = new StringBuilder();
+        bool quoted = false, any = false;
+        foreach (var ch in args)
+        {
+            if (ch == '"') { quoted = !quoted; any = true; }
+            else if (char.IsWhiteSpace(ch) && !quoted)
+            {
+                if (any) tokens.Add(current.ToString());
+                current.Clear();
+                any = false;
+            }
+            else { current.Append(ch); any = true; }
+        }
+        if (quoted) throw new DirectiveException($"#!circuit-model: unbalanced quote in '{args}'");
+        if (any) tokens.Add(current.ToString());
+        return tokens;
     }
 
     private static string Import(string args, string baseDirectory, PackageMap packages, HashSet<string> importing,

@@ -114,6 +114,21 @@ public static class NotebookKit
         return Info();
     }
 
+    /// <summary>
+    /// The <c>#!circuit-model &lt;dir&gt; [--device cpu|cuda]</c> magic: loads a local Hugging Face model directory
+    /// (relative paths resolve against the current directory, the notebook's folder in a kernel) onto a device.
+    /// </summary>
+    public static CircuitNotebooks.Models.HookedTransformer LoadModel(string directory, string? device = null)
+    {
+        if (string.IsNullOrWhiteSpace(directory))
+            throw new ArgumentException("#!circuit-model needs a model directory, e.g. #!circuit-model ../data/models/tiny-neox", nameof(directory));
+        var full = Path.GetFullPath(directory);
+        if (!Directory.Exists(full))
+            throw new DirectoryNotFoundException($"#!circuit-model: model directory '{directory}' does not exist (resolved to {full}).");
+        var dev = string.IsNullOrWhiteSpace(device) ? TorchSharp.torch.CPU : TorchSharp.torch.device(device.Trim());
+        return CircuitNotebooks.Models.HookedTransformer.FromPretrained(full, dev);
+    }
+
     /// <summary>Versions and settings, as shown by the magic command.</summary>
     public static HtmlFragment Info()
     {

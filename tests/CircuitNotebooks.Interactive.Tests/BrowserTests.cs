@@ -41,6 +41,17 @@ public class BrowserTests(ITestOutputHelper output)
         await AssertChartsDraw(result.OutputHtmlPath!, 2, "notebook");
     }
 
+    [Fact]
+    public async Task ExecutedNotebookPageChartsDrawOffline()
+    {
+        // A real notebook (circuit discovery: heatmap, circuit drawing, curves) as the runner renders it.
+        var nb = await Notebooks.ExecutedNotebook.RunAsync("03-eap-ig-circuit-discovery", output, "examples=8", "igSteps=2");
+        var html = File.ReadAllText(nb.Result.OutputHtmlPath!);
+        int charts = System.Text.RegularExpressions.Regex.Matches(html, "<div id=\"cn-chart-[0-9a-f]+\" class=\"cn-chart\">").Count;
+        Assert.True(charts >= 3, $"expected the circuit, the budget curve and the head heatmap, found {charts} charts");
+        await AssertChartsDraw(nb.Result.OutputHtmlPath!, charts, "notebook-03");
+    }
+
     private async Task AssertChartsDraw(string pagePath, int expectedCharts, string screenshotName)
     {
         Assert.True(File.Exists(Chromium),

@@ -129,6 +129,27 @@ public class RunnerTests
     }
 
     [Fact]
+    public async Task CircuitModelMagicLoadsTheModelIntoAVariableAndShowsIt()
+    {
+        var dir = TestPaths.NewDirectory("runner-circuit-model");
+        var model = Path.Combine(Notebooks.Repo.Root, "data", "models", "tiny-neox");
+        var path = Write(new NotebookBuilder()
+            .Code("#r \"nuget: CircuitNotebooks.Interactive\"")
+            .Code($"#!circuit-model \"{model}\" --name tiny --device cpu\ntiny.Config.NLayers"), dir);
+        var result = await NotebookRunner.RunAsync(new NotebookRunOptions { NotebookPath = path });
+        var shown = Displays(result.Notebook.Cells[1]).ToArray();
+        Assert.Equal(2, shown.Length);
+        Assert.Contains("architecture: GptNeoX", Plain(shown[0]));
+        var layers = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(model, "config.json")))!["num_hidden_layers"]!.GetValue<int>();
+        Assert.Equal(layers.ToString(), Plain(shown[1]));
+
+        var bad = Write(new NotebookBuilder().Code("#!circuit-model no/such/dir"), dir, "bad.ipynb");
+        var e = await Assert.ThrowsAsync<NotebookCellException>(() => NotebookRunner.RunAsync(new NotebookRunOptions { NotebookPath = bad }));
+        Assert.Contains("no/such/dir", e.Message);
+        Assert.Contains("does not exist", e.Message);
+    }
+
+    [Fact]
     public async Task OverrideOfUndeclaredParameterIsRejected()
     {
         var dir = TestPaths.NewDirectory("runner-undeclared");

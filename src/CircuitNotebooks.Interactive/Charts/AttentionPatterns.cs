@@ -31,7 +31,7 @@ public static class AttentionPatterns
             PlotlyProps.Axis(l, "xaxis").SetProperty("type", "category");
             PlotlyProps.Axis(l, "yaxis").SetProperty("type", "category");
             var side = Math.Clamp(180 + 34 * q, 360, 900);
-            PlotlyProps.Size(l, side + 80, side);
+            PlotlyProps.Size(l, PlotlyProps.FitTitle(side + 80, title), side);
         });
     }
 }

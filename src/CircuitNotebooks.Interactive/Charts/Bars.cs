@@ -29,7 +29,7 @@ public static class Bars
         {
             PlotlyProps.Titles(l, title, xTitle, yTitle);
             l.SetProperty("barmode", "group");
-            PlotlyProps.Size(l, Math.Clamp(200 + 60 * categories.Count * series.Count, 480, 1000), 440);
+            PlotlyProps.Size(l, PlotlyProps.FitTitle(Math.Clamp(200 + 60 * categories.Count * series.Count, 480, 1000), title), 440);
         });
     }
 
@@ -49,7 +49,7 @@ public static class Bars
         return PlotlyProps.Layout(chart, l =>
         {
             PlotlyProps.Titles(l, title, "layer", yTitle);
-            PlotlyProps.Size(l, Math.Clamp(200 + 40 * changePerLayer.Count, 420, 1000), 400);
+            PlotlyProps.Size(l, PlotlyProps.FitTitle(Math.Clamp(200 + 40 * changePerLayer.Count, 420, 1000), title), 400);
         });
     }
 }

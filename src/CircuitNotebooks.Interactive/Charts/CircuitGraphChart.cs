@@ -89,8 +89,9 @@ public static class CircuitGraphChart
             y.SetProperty("tickvals", layers);
             y.SetProperty("ticktext", layers.Select(v => v.ToString("0.##", CultureInfo.InvariantCulture)).ToArray());
             y.SetProperty("zeroline", false);
+            y.SetProperty("gridcolor", "#eeeeee"); // plotly's default white grid would cut gaps into the edge lines
             y.SetProperty("range", new[] { layers[0] - 0.6, layers[^1] + 0.6 });
-            PlotlyProps.Size(l, Math.Clamp(260 + 110 * widest, 560, 1100), Math.Clamp(160 + 110 * layers.Length, 400, 1400));
+            PlotlyProps.Size(l, PlotlyProps.FitTitle(Math.Clamp(260 + 110 * widest, 560, 1100), title), Math.Clamp(160 + 110 * layers.Length, 400, 1400));
         });
     }
 

@@ -44,7 +44,9 @@ public static class Heatmaps
             PlotlyProps.Titles(l, title, xTitle, yTitle);
             PlotlyProps.Axis(l, "xaxis").SetProperty("type", "category");
             PlotlyProps.Axis(l, "yaxis").SetProperty("type", "category");
-            PlotlyProps.Size(l, Math.Clamp(160 + 42 * cols, 420, 1000), Math.Clamp(140 + 30 * rows, 300, 900));
+            // Cells ≥ ~50 px wide after margins and colorbar, and room for the whole title (~8 px per character).
+            var width = PlotlyProps.FitTitle(Math.Clamp(260 + 60 * cols, 520, 1100), title);
+            PlotlyProps.Size(l, width, Math.Clamp(180 + 44 * rows, 340, 900));
         });
     }
 

@@ -38,6 +38,10 @@ internal static class PlotlyProps
         if (yTitle != null) Axis(layout, yAxis).SetProperty("title", new { text = yTitle });
     }
 
+    /// <summary>At least <paramref name="width"/>, widened (up to 1100 px) so a title of ~8 px per character is not cut off.</summary>
+    public static int FitTitle(int width, string? title) =>
+        title is null ? width : Math.Max(width, Math.Min(1100, 120 + 8 * title.Length));
+
     public static void Size(Layout layout, int width, int height)
     {
         layout.SetProperty("width", width);

@@ -15,3 +15,15 @@ public sealed class FrameFormatter : NotebookFormatter<IFrame>
         return true;
     }
 }
+
+/// <summary>Plain-text stand-in for a frame (the .ipynb text/plain alternative): its size and columns.</summary>
+public sealed class FramePlainTextFormatter : NotebookFormatter<IFrame>
+{
+    public override string MimeType => "text/plain";
+
+    protected override bool Format(IFrame value, TextWriter writer)
+    {
+        writer.Write(FrameTable.Describe(value));
+        return true;
+    }
+}

@@ -27,6 +27,17 @@ public static class FrameTable
         }
     }
 
+    /// <summary>"Frame: 5 rows × 3 columns (rank, token, probability)".</summary>
+    public static string Describe(IFrame frame)
+    {
+        ArgumentNullException.ThrowIfNull(frame);
+        var type = frame.GetType();
+        object? Get(string property) => type.GetProperty(property)?.GetValue(frame);
+        var columns = ((System.Collections.IEnumerable?)Get("ColumnKeys") ?? Array.Empty<object>()).Cast<object>()
+            .Select(c => Convert.ToString(c, CultureInfo.InvariantCulture));
+        return $"Frame: {Get("RowCount")} rows × {Get("ColumnCount")} columns ({string.Join(", ", columns)})";
+    }
+
     /// <summary>Typed overload.</summary>
     public static string Render<TRow, TCol>(Frame<TRow, TCol> frame, int maxRows = HtmlTable.DefaultMaxRows)
         where TRow : notnull where TCol : notnull => RenderFrame(frame, maxRows);

@@ -111,6 +111,11 @@ public sealed class HtmlReport
         table.cn-table { border-collapse: collapse; margin: 8px 0; font-size: 13px; }
         table.cn-table th, table.cn-table td { border: 1px solid #d0d7de; padding: 3px 8px; text-align: right; }
         table.cn-table thead th { background: #f6f8fa; }
+        table.cn-summary th { text-align: left; background: #f6f8fa; font-weight: 600; }
+        table.cn-summary td { text-align: left; }
+        table.cn-table caption { text-align: left; font-weight: 600; padding: 2px 0 4px; }
+        details.cn-details { margin: 4px 0 8px; font-size: 13px; }
+        details.cn-details pre { white-space: pre-wrap; }
         .cn-more, .cn-caption { color: #59636e; font-size: 12px; margin: 2px 0 8px; }
         figure.cn-figure { margin: 12px 0; }
         figcaption { color: #59636e; font-size: 13px; }

@@ -6,7 +6,7 @@ namespace CircuitNotebooks.Circuits;
 /// (see <see cref="EdgeLayout"/>); entries that are not real edges are always score 0 and never in the circuit.
 /// Invariant: every in-circuit edge has both endpoint nodes in the circuit.
 /// </summary>
-public sealed class Circuit
+public sealed partial class Circuit
 {
     internal readonly float[] ScoreArray;
     internal readonly bool[] EdgeArray;

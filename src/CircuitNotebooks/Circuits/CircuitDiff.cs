@@ -15,7 +15,7 @@ public sealed record LayerChangeCounts(int Layer, int NodesAdded, int NodesRemov
 /// sets is 1. Weighted edge Jaccard = Σ min(|a|,|b|) / Σ max(|a|,|b|) with a, b the scores of in-circuit edges
 /// (0 where an edge is out).
 /// </summary>
-public sealed record CircuitDiff(
+public sealed partial record CircuitDiff(
     int FromIndex, int ToIndex, string FromLabel, string ToLabel,
     int NodesFrom, int NodesTo, int EdgesFrom, int EdgesTo,
     double NodeJaccard, double EdgeJaccard, double WeightedEdgeJaccard,
@@ -31,4 +31,4 @@ public sealed record CircuitDiff(
 }
 
 /// <summary>Diffs across an ordered list of circuits (e.g. checkpoints): each vs the first, and each vs its predecessor.</summary>
-public sealed record CircuitSeriesComparison(IReadOnlyList<CircuitDiff> VsBase, IReadOnlyList<CircuitDiff> VsPrevious);
+public sealed partial record CircuitSeriesComparison(IReadOnlyList<CircuitDiff> VsBase, IReadOnlyList<CircuitDiff> VsPrevious);

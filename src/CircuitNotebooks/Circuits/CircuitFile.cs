@@ -58,7 +58,7 @@ public static class CircuitFile
             Graph = new GraphDto { NLayers = circuit.Graph.NLayers, NHeads = circuit.Graph.NHeads, ParallelAttnMlp = circuit.Graph.ParallelAttnMlp },
             Granularity = circuit.Granularity == EdgeGranularity.Qkv ? "qkv" : "head",
             ModelFingerprint = m.ModelFingerprint, Task = m.Task, Method = m.Method, Metric = m.Metric,
-            Label = m.Label, IgSteps = m.IgSteps, CreatedAt = m.CreatedAt,
+            Label = m.Label, IgSteps = m.IgSteps, Faithfulness = m.Faithfulness, CreatedAt = m.CreatedAt,
             Nodes = [.. circuit.NodesInCircuit()],
             Edges = [.. circuit.EdgesInCircuit().Select(e => new EdgeDto { Edge = e.Name, Score = e.Score })],
             AllScores = includeAllScores ? circuit.CopyScores() : null,
@@ -116,7 +116,7 @@ public static class CircuitFile
         var metadata = new CircuitMetadata
         {
             ModelFingerprint = dto.ModelFingerprint, Task = dto.Task, Method = dto.Method, Metric = dto.Metric,
-            Label = dto.Label, IgSteps = dto.IgSteps, CreatedAt = dto.CreatedAt ?? default,
+            Label = dto.Label, IgSteps = dto.IgSteps, Faithfulness = dto.Faithfulness, CreatedAt = dto.CreatedAt ?? default,
         };
         try { return Circuit.Create(layout, scores, edges, nodes, metadata); }
         catch (ArgumentException ex) { throw new InvalidDataException($"{source}: {ex.Message}", ex); }
@@ -134,6 +134,7 @@ public static class CircuitFile
         [JsonPropertyName("metric")] public string? Metric { get; set; }
         [JsonPropertyName("label")] public string? Label { get; set; }
         [JsonPropertyName("ig_steps")] public int? IgSteps { get; set; }
+        [JsonPropertyName("faithfulness")] public double? Faithfulness { get; set; }
         [JsonPropertyName("created_at")] public DateTimeOffset? CreatedAt { get; set; }
         [JsonPropertyName("nodes")] public string?[]? Nodes { get; set; }
         [JsonPropertyName("edges")] public EdgeDto[]? Edges { get; set; }

@@ -12,5 +12,7 @@ public sealed record CircuitMetadata
     /// <summary>Free label, e.g. a checkpoint name; used as the circuit's name in comparisons.</summary>
     public string? Label { get; init; }
     public int? IgSteps { get; init; }
+    /// <summary>Normalized faithfulness measured when the circuit was discovered (null when not measured).</summary>
+    public double? Faithfulness { get; init; }
     public DateTimeOffset CreatedAt { get; init; } = DateTimeOffset.UtcNow;
 }

@@ -1,7 +1,7 @@
 namespace CircuitNotebooks.Circuits;
 
 /// <summary>Sizes before and after pruning, as the paper reports them.</summary>
-public sealed record PrunedCircuit(Circuit Circuit, int NodesBefore, int NodesAfter, int EdgesBefore, int EdgesAfter);
+public sealed partial record PrunedCircuit(Circuit Circuit, int NodesBefore, int NodesAfter, int EdgesBefore, int EdgesAfter);
 
 /// <summary>
 /// Removes nodes without an in-circuit path from <c>input</c> or to <c>logits</c>, and edges touching them.

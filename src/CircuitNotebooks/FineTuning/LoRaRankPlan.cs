@@ -6,7 +6,7 @@ namespace CircuitNotebooks.FineTuning;
 public sealed record LayerRank(int Rank, double Alpha, bool Critical);
 
 /// <summary>Per-layer LoRA ranks: <see cref="CriticalRank"/> on <see cref="CriticalLayers"/>, <see cref="OtherRank"/> elsewhere.</summary>
-public sealed record LoRaRankPlan(
+public sealed partial record LoRaRankPlan(
     IReadOnlyDictionary<int, LayerRank> Layers, IReadOnlyList<int> CriticalLayers, int OtherRank, int CriticalRank)
 {
     /// <summary>Trainable LoRA parameters of the plan (closed form, see <see cref="LoRaTargets.LayerParameters"/>).</summary>

@@ -21,7 +21,7 @@ public sealed record ParameterGroup(string Name, IReadOnlyList<(string Name, Par
 /// Merge folds ΔW into the base weights (adapters leave the forward), Unmerge takes it out again, Detach removes the
 /// adapters and restores the base parameters' trainability.
 /// </summary>
-public sealed class LoraModel : IDisposable
+public sealed partial class LoraModel : IDisposable
 {
     private readonly Dictionary<Parameter, bool> _requiresGrad = new();
     private bool _training;

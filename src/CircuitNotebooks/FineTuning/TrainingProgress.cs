@@ -5,7 +5,7 @@ public sealed record TrainingProgress(
     int Step, int TotalSteps, double Loss, double LearningRate, double TokensPerSecond, double? EvalAccuracy, string? CheckpointPath);
 
 /// <summary>What a run did. <see cref="Losses"/> holds steps 1..StepsCompleted, including those before a resume.</summary>
-public sealed record TrainingResult(
+public sealed partial record TrainingResult(
     int StepsCompleted,
     int TotalSteps,
     IReadOnlyList<double> Losses,

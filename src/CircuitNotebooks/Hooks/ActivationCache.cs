@@ -8,7 +8,7 @@ namespace CircuitNotebooks.Hooks;
 /// Activations (and, when asked, their gradients under "name_grad") recorded by <see cref="HookRunner.RunWithCache"/>.
 /// Owns its tensors: dispose the cache to free them.
 /// </summary>
-public sealed class ActivationCache : IDisposable
+public sealed partial class ActivationCache : IDisposable
 {
     private readonly Dictionary<string, Tensor> _store;
 

@@ -6,7 +6,7 @@ namespace CircuitNotebooks.Circuits.Attribution;
 /// of Σ_pos (a_u(corrupt) − a_u(clean)) · ∂M/∂input_v, i.e. the predicted change in the mean metric when the edge is
 /// switched from clean to corrupted (negative = the edge supports a high metric).
 /// </summary>
-public sealed record EdgeScores(EdgeLayout Layout, float[] Scores, bool[] RealEdges, int Examples, float[]? PerExample = null)
+public sealed partial record EdgeScores(EdgeLayout Layout, float[] Scores, bool[] RealEdges, int Examples, float[]? PerExample = null)
 {
     public int NForward => Layout.NForward;
     public int NBackward => Layout.NBackward;

@@ -12,7 +12,7 @@ namespace CircuitNotebooks.Circuits.Attribution;
 /// full, unpatched model as m(full) = m(clean); it is NaN when m(clean) = 0 (e.g. KL-to-clean, use Normalized there:
 /// it becomes 1 − KL_circ / KL_corrupt).
 /// </summary>
-public sealed record FaithfulnessResult(double Clean, double Corrupted, double Circuit, int EdgeCount)
+public sealed partial record FaithfulnessResult(double Clean, double Corrupted, double Circuit, int EdgeCount)
 {
     public double Normalized => (Circuit - Corrupted) / (Clean - Corrupted);
     public double RelativeToFull => Clean == 0 ? double.NaN : 1 - Math.Abs(Clean - Circuit) / Math.Abs(Clean);
