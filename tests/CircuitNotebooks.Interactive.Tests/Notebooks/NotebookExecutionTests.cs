@@ -184,6 +184,92 @@ public class NotebookExecutionTests(ITestOutputHelper log)
         Assert.Matches(@"^\d( \d)*$", nb.Printed("critical layers from the union circuit"));
     }
 
+    [Fact]
+    public async Task EntityTracking()
+    {
+        const int topK = 2;
+        const double threshold = -0.01;
+        var nb = await ExecutedNotebook.RunAsync("07-entity-tracking", log, "testExamples=48", "patchingExamples=48", $"topK={topK}",
+            $"threshold={threshold.ToString(System.Globalization.CultureInfo.InvariantCulture)}", "referenceExamples=48", "randomCircuits=2",
+            "dcmTrain=32", "dcmEval=32", "dcmEpochs=1", "ftExamples=64", "ftSteps=4", "ftBatchSize=16");
+        var cfg = HfConfig;
+        int L = cfg["num_hidden_layers"]!.GetValue<int>(), H = cfg["num_attention_heads"]!.GetValue<int>();
+
+        // The printed accuracy against argmax of single-prompt forwards (no padding, no batching) on the saved test set.
+        var testSet = Csv.Read(Path.Combine(nb.OutDir, "test_set.csv"));
+        Assert.Equal(48, testSet.Count);
+        using (var model = CircuitNotebooks.Models.HookedTransformer.FromPretrained(Repo.DefaultModel))
+        using (TorchSharp.torch.no_grad())
+        {
+            int correct = 0;
+            foreach (var row in testSet)
+            {
+                using var scope = TorchSharp.torch.NewDisposeScope();
+                var ids = model.Encode(row["prompt"]);
+                var logits = model.Forward(TorchSharp.torch.tensor(ids.Select(i => (long)i).ToArray(), [1, ids.Length]), null);
+                var last = logits[0, ids.Length - 1].to_type(TorchSharp.torch.ScalarType.Float64).data<double>().ToArray();
+                int argmax = Array.IndexOf(last, last.Max());
+                var label = model.Encode(" " + row["label"], prependBos: false);
+                if (label.Length == 1 && argmax == label[0]) correct++;
+            }
+            Assert.Equal(correct / 48.0, nb.PrintedNumber("accuracy"), 3);
+        }
+
+        // Groups: each is the (at most) topK most negative heads at or below the threshold of its own score grid, and a
+        // step's grid is blank exactly in and above the top layer of the previous group's heads (they cannot reach it).
+        var groups = Csv.Read(Path.Combine(nb.OutDir, "groups.csv"));
+        Assert.Equal(new[] { "A", "B", "C", "D" }, groups.Select(g => g["group"]));
+        var heads = groups.ToDictionary(g => g["group"], g => g["heads"].Split(' ', StringSplitOptions.RemoveEmptyEntries));
+        string? previous = null;
+        foreach (var g in groups)
+        {
+            var grid = Csv.Read(Path.Combine(nb.OutDir, $"scores_{g["group"]}.csv"));
+            Assert.Equal(L * H, grid.Count);
+            int reach = previous is null ? L : heads[previous].Length == 0 ? 0 : heads[previous].Max(Layer);
+            foreach (var cell in grid)
+                Assert.Equal(int.Parse(cell["layer"]) >= reach, double.IsNaN(Score(cell)));
+            var expected = grid.Where(c => !double.IsNaN(Score(c)) && Score(c) <= threshold)
+                .OrderBy(Score).ThenBy(c => int.Parse(c["layer"])).ThenBy(c => int.Parse(c["head"]))
+                .Take(topK).Select(c => $"a{c["layer"]}.h{c["head"]}");
+            Assert.Equal(expected, heads[g["group"]]);
+            previous = g["group"];
+        }
+        int sites = heads.Values.Sum(h => h.Length); // groups sit at different roles except A and B (both at the last token)
+        sites -= heads["A"].Intersect(heads["B"]).Count();
+        Assert.Equal(sites, (int)nb.PrintedNumber("circuit sites"));
+
+        // Mean ablation of nothing (every head kept at every token) is the model itself: faithfulness exactly 1.
+        Assert.Equal("1.000", nb.Printed("faithfulness of every head at every token"));
+        Assert.Equal(nb.PrintedNumber("circuit accuracy") / nb.PrintedNumber("accuracy"), nb.PrintedNumber("faithfulness"), 2);
+        foreach (var row in Csv.Read(Path.Combine(nb.OutDir, "completeness.csv")))
+            Assert.Equal(Math.Abs(Csv.Number(row["circuit_without"]) - Csv.Number(row["model_without"])), Csv.Number(row["completeness"]), 9);
+
+        // DCM selects heads of the group it masks, and the fraction is |selected| / |group|.
+        var dcm = Csv.Read(Path.Combine(nb.OutDir, "dcm.csv"));
+        Assert.Equal(3 * heads.Values.Count(h => h.Length > 0), dcm.Count);
+        foreach (var row in dcm)
+        {
+            var group = heads[row["group"]];
+            Assert.Equal(group, row["group_heads"].Split(' ', StringSplitOptions.RemoveEmptyEntries));
+            var selected = row["selected"].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            Assert.Subset(group.ToHashSet(), selected.ToHashSet());
+            Assert.Equal((double)selected.Length / group.Length, Csv.Number(row["fraction_selected"]), 9);
+        }
+
+        // CMAP of the base model into itself changes nothing; the training log has one row per step.
+        var identity = nb.Printed("CMAP base into base");
+        Assert.Equal(identity.Split(' ')[0], identity.Split("(base ")[1].TrimEnd(')'));
+        Assert.Equal(Enumerable.Range(0, 5).Select(s => s.ToString()), Csv.Read(Path.Combine(nb.OutDir, "training.csv")).Select(r => r["step"]));
+        var cmap = Csv.Read(Path.Combine(nb.OutDir, "cmap.csv"));
+        Assert.Equal(heads.Where(h => h.Value.Length > 0).Select(h => $"group {h.Key}").Prepend("circuit").Append("random sites"), cmap.Select(r => r["patched"]));
+        Assert.Contains(nb.Html, h => h.Contains("class=\"cn-chart\"") && h.Contains("CMAP"));
+    }
+
+    private static int Layer(string head) => int.Parse(head[1..head.IndexOf('.')]);
+
+    /// <summary>A score cell; Deedle writes NaN (a missing value to it) as an empty field.</summary>
+    private static double Score(Dictionary<string, string> cell) => cell["score"] is "" or "NaN" ? double.NaN : Csv.Number(cell["score"]);
+
     /// <summary>Node of a destination name: "a2.h3&lt;q&gt;" → "a2.h3".</summary>
     private static string Node(string destination) => destination.Contains('<') ? destination[..destination.IndexOf('<')] : destination;
 

@@ -17,6 +17,7 @@ internal static class NotebookSources
         ("04-circuit-dynamics", Nb04CircuitDynamics.Build),
         ("05-circuitlora-vs-lora", Nb05CircuitLoRa.Build),
         ("06-compositional-tasks", Nb06Compositional.Build),
+        ("07-entity-tracking", Nb07EntityTracking.Build),
     ];
 
     /// <summary>
