@@ -1,4 +1,5 @@
 using System.CommandLine;
+using CircuitNotebooks.Cli.Infrastructure;
 using CircuitNotebooks.FineTuning.Pretraining;
 using Spectre.Console;
 
@@ -7,23 +8,25 @@ namespace CircuitNotebooks.Cli;
 /// <summary>`train-default`: re-creates the embedded default model in data/models/tiny-neox from its seed.</summary>
 internal static class TrainDefaultCommand
 {
-    public static Command Create()
+    public static Command Create(CliContext ctx, Option<bool> verbose)
     {
-        var outOpt = new Option<string>("--out") { Description = "Output model directory.", DefaultValueFactory = _ => "data/models/tiny-neox" };
-        var steps = new Option<int>("--steps") { Description = "Training steps.", DefaultValueFactory = _ => 3000 };
-        var seed = new Option<int>("--seed") { Description = "Random seed.", DefaultValueFactory = _ => 1234 };
+        var outOpt = new Option<string>("--out") { Description = "Output model directory. Default: data/models/tiny-neox.", HelpName = "dir" };
+        var steps = new Option<int?>("--steps") { Description = "Training steps. Default: 3000.", HelpName = "n" };
+        var seed = new Option<int?>("--seed") { Description = "Random seed. Default: 1234.", HelpName = "n" };
         var cmd = new Command("train-default", "Train the tiny default model from scratch (a few minutes on CPU).") { outOpt, steps, seed };
-        cmd.SetAction((parse, ct) =>
+        CommandAction.Set(cmd, ctx, verbose, (parse, ct) =>
         {
-            var s = new PretrainSettings(Seed: parse.GetValue(seed), Steps: parse.GetValue(steps));
-            var progress = new Progress<PretrainProgress>(p =>
-                AnsiConsole.MarkupLine($"step {p.Step}/{p.Steps}  loss {p.Loss:F4}  lr {p.LearningRate:E2}  {p.ExamplesPerSecond:F0} ex/s"));
+            var s = new PretrainSettings(Seed: parse.GetValue(seed) ?? 1234, Steps: parse.GetValue(steps) ?? 3000);
+            if (s.Steps <= 0) throw CliException.Usage($"--steps must be positive (got {s.Steps}).");
+            var dir = parse.GetValue(outOpt) ?? CommonOptions.DefaultModel;
+            var progress = new Reproduce.SyncProgress<PretrainProgress>(p =>
+                ctx.Out.WriteLine($"step {p.Step}/{p.Steps}  loss {p.Loss:F4}  lr {p.LearningRate:E2}  {p.ExamplesPerSecond:F0} ex/s"));
             using var model = DefaultModelRecipe.Train(s, progress, ct);
             var acc = DefaultModelRecipe.EvaluateSuite(model);
-            foreach (var (k, v) in acc) AnsiConsole.MarkupLine($"{k}: {v:P1}");
-            DefaultModelRecipe.Save(model, parse.GetValue(outOpt)!, s, acc);
-            AnsiConsole.MarkupLine($"[green]saved[/] {parse.GetValue(outOpt)}");
-            return Task.FromResult(0);
+            foreach (var (k, v) in acc) ctx.Out.WriteLine($"{k}: {v:P1}");
+            DefaultModelRecipe.Save(model, dir, s, acc);
+            ctx.Out.WriteLine($"saved {dir}");
+            return 0;
         });
         return cmd;
     }
