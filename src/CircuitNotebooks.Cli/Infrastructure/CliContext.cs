@@ -13,7 +13,12 @@ public sealed class CliContext(IAnsiConsole output, TextWriter outWriter, TextWr
     public TextWriter Error { get; } = error;
 
     /// <summary>The real terminal: Spectre's detection for stdout (live progress bars when interactive), plain stderr.</summary>
-    public static CliContext ForConsole() => new(AnsiConsole.Console, Console.Out, Console.Error);
+    public static CliContext ForConsole()
+    {
+        // Redirected output (a log file, CI) would otherwise wrap the summary table at 80 columns.
+        if (Console.IsOutputRedirected) AnsiConsole.Console.Profile.Width = 160;
+        return new(AnsiConsole.Console, Console.Out, Console.Error);
+    }
 
     /// <summary>Plain text (no ANSI, not interactive) into writers — for tests and embedding.</summary>
     public static CliContext ForWriters(TextWriter output, TextWriter error)

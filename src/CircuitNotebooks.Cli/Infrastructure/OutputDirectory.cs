@@ -53,8 +53,6 @@ public sealed class OutputDirectory
     /// <summary>Appends one line to a log file (the run log is a journal, not a result: appends need no rename).</summary>
     public void AppendLine(string relative, string line)
     {
-        var path = PathOf(relative);
-        try { File.AppendAllText(path, line + "\n"); }
-        catch (IOException e) when (CliErrors.IsDiskFull(e)) { throw; }
+        File.AppendAllText(PathOf(relative), line + "\n");
     }
 }

@@ -28,21 +28,21 @@ public sealed class ReproducePipeline(ReproduceSettings s, IRunReporter reporter
         s.Validate();
         _device = ModelLoading.ParseDevice(s.Device);
         _dtype = ModelLoading.ParseDType(s.DType);
-        ModelLoading.Check(s.Model); // before anything is written to --out
-        var dir = new OutputDirectory(s.Out);
-        _store = new RunStore(dir);
-        _store.BeginOrResume(s, out bool resumed);
-        reporter.Log(resumed ? $"resuming in {dir.Root}" : $"writing to {dir.Root}");
-
         int threads = get_num_threads();
         try
         {
+            // Model and task are checked before anything is written to --out.
             using var baseModel = Load();
             // Tiny matrices: threading costs more than it gains (and spin-waits on a shared machine).
             if (_device.type == TorchSharp.DeviceType.CPU && baseModel.Config.DModel <= 256) set_num_threads(1);
             var data = TaskData.Create(baseModel, s.Task, s.Examples, s.Seed);
             var probeSet = data.Test.Take(s.AttributionExamples).ToList();
             using var probe = new CircuitProbe(baseModel, probeSet, s.Task, s.Edges, s.IgSteps);
+
+            var dir = new OutputDirectory(s.Out);
+            _store = new RunStore(dir);
+            _store.BeginOrResume(s, out bool resumed);
+            reporter.Log(resumed ? $"resuming in {dir.Root}" : $"writing to {dir.Root}");
             reporter.Log($"task {s.Task}: {data.Train.Count} train / {data.Test.Count} test examples " +
                          $"({data.Validation.Rejected} rejected by the tokenizer check); circuits on {probeSet.Count} ({probe.MetricName})");
 
@@ -143,7 +143,7 @@ public sealed class ReproducePipeline(ReproduceSettings s, IRunReporter reporter
                 lora = LoraModel.Attach(model, (loraConfig with { Rank = budget.OtherRank, Alpha = 2 * budget.OtherRank })
                     .WithLayerPlan(plan.Layers.ToDictionary(kv => kv.Key, kv => (kv.Value.Rank, kv.Value.Alpha))), s.Seed);
             }
-            long trainable = lora?.TrainableParameterCount ?? model.ParameterCount;
+            long trainable = lora?.TrainableParameterCount ?? model.parameters().Where(x => x.requires_grad).Sum(x => x.numel());
             double ratio = (double)trainable / model.ParameterCount;
 
             var examples = data.Train.Select(e => TrainingExample.FromText(model, e.Clean, " " + e.Label)).ToList();
