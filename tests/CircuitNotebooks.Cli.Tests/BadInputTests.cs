@@ -6,8 +6,17 @@ namespace CircuitNotebooks.Cli.Tests;
 /// <summary>Bad inputs: one "error:" line naming the problem, the documented exit code, no stack trace, nothing in --out.</summary>
 public sealed class BadInputTests
 {
-    private static string[] Short(string outDir, params string[] extra) =>
-        ["reproduce", "--model", TinyModel.Path, "--steps", "2", "--checkpoint-every", "2", "--ig-steps", "1", "--examples", "40", "--out", outDir, .. extra];
+    /// <summary>A short valid reproduce command line with <paramref name="extra"/> option/value pairs replacing or adding to it.</summary>
+    private static string[] Short(string outDir, params string[] extra)
+    {
+        var options = new List<(string, string)> { ("--model", TinyModel.Path), ("--steps", "2"), ("--checkpoint-every", "2"), ("--ig-steps", "1"), ("--examples", "40"), ("--out", outDir) };
+        for (int i = 0; i + 1 < extra.Length; i += 2)
+        {
+            options.RemoveAll(o => o.Item1 == extra[i]);
+            options.Add((extra[i], extra[i + 1]));
+        }
+        return ["reproduce", .. options.SelectMany(o => new[] { o.Item1, o.Item2 })];
+    }
 
     private static async Task<Cli.Result> Expect(int code, string message, params string[] args)
     {

@@ -63,7 +63,9 @@ public sealed class ResumeTests(ReproduceRun reference)
     public async Task ResumingWithOtherSettingsIsRefused()
     {
         Assert.Equal(0, reference.Result.ExitCode);
-        var r = await Cli.Run(["reproduce", "--model", TinyModel.Path, .. ReproduceRun.ShortArgs, "--steps", "6", "--out", reference.Out]);
+        var args = ReproduceRun.Args(reference.Out);
+        args[Array.IndexOf(args, "--steps") + 1] = "6";
+        var r = await Cli.Run(args);
         Assert.Equal(ExitCodes.Usage, r.ExitCode);
         Assert.Contains("holds a run with other settings", r.Err);
         Assert.Contains("steps: 4 then, 6 now", r.Err);
