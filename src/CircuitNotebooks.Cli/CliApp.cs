@@ -17,6 +17,7 @@ public static class CliApp
         root.Subcommands.Add(NotebookCommand.Create(ctx, verbose));
         root.Subcommands.Add(BenchCommand.Create(ctx, verbose));
         root.Subcommands.Add(TrainDefaultCommand.Create(ctx, verbose));
+        root.Subcommands.Add(DatasetsCommand.Create(ctx, verbose));
         return root;
     }
 

@@ -11,12 +11,12 @@ internal static class TrainDefaultCommand
     public static Command Create(CliContext ctx, Option<bool> verbose)
     {
         var outOpt = new Option<string>("--out") { Description = "Output model directory. Default: data/models/tiny-neox.", HelpName = "dir" };
-        var steps = new Option<int?>("--steps") { Description = "Training steps. Default: 3000.", HelpName = "n" };
+        var steps = new Option<int?>("--steps") { Description = $"Training steps. Default: {new PretrainSettings().Steps}.", HelpName = "n" };
         var seed = new Option<int?>("--seed") { Description = "Random seed. Default: 1234.", HelpName = "n" };
         var cmd = new Command("train-default", "Train the tiny default model from scratch (a few minutes on CPU).") { outOpt, steps, seed };
         CommandAction.Set(cmd, ctx, verbose, (parse, ct) =>
         {
-            var s = new PretrainSettings(Seed: parse.GetValue(seed) ?? 1234, Steps: parse.GetValue(steps) ?? 3000);
+            var s = new PretrainSettings(Seed: parse.GetValue(seed) ?? 1234, Steps: parse.GetValue(steps) ?? new PretrainSettings().Steps);
             if (s.Steps <= 0) throw CliException.Usage($"--steps must be positive (got {s.Steps}).");
             var dir = parse.GetValue(outOpt) ?? CommonOptions.DefaultModel;
             var progress = new Reproduce.SyncProgress<PretrainProgress>(p =>

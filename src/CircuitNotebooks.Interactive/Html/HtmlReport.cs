@@ -1,3 +1,4 @@
+using CircuitNotebooks.Models;
 using System.Net;
 using System.Text;
 using Deedle;

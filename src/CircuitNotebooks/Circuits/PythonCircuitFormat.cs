@@ -1,3 +1,4 @@
+using CircuitNotebooks.Models;
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;

@@ -56,10 +56,10 @@ public sealed class CheckpointManager
         Converters = { new JsonStringEnumConverter() },
     };
 
-    public CheckpointManager(string runDirectory, ITensorStore? store = null, string extension = ".bin")
+    public CheckpointManager(string runDirectory, ITensorStore? store = null, string extension = ".safetensors")
     {
         RunDirectory = runDirectory;
-        Store = store ?? new BinaryTensorStore();
+        Store = store ?? new SafetensorsTensorStore();
         Extension = extension;
     }
 

@@ -67,7 +67,8 @@ public static class TinySuite
     public static IReadOnlyList<TaskExample> PretrainingMix(int seed, int perTask = 4000, double subtractionShare = 0.08)
     {
         var rng = new Random(seed);
-        var addsub = AddSub.Generate(perTask * 2, seed + 1, Template)
+        // Add/Sub within 100 has only 10,100 distinct prompts (5,050 each way): draw at most nearly all of them.
+        var addsub = AddSub.Generate(Math.Min(perTask * 2, 10_000), seed + 1, Template)
             .Where(e => e.Metadata?["op"] == "+" || rng.NextDouble() < subtractionShare * 2 / (1 + subtractionShare))
             .Take(perTask);
         var mix = addsub

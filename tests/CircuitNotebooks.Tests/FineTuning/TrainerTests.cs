@@ -333,10 +333,10 @@ public class TrainerTests
                 ["bf16"] = randn([2, 2], generator: gen).to_type(ScalarType.BFloat16),
                 ["scalar"] = tensor(3L),
             };
-            string path = Path.Combine(dir, "t.bin");
-            var store = new BinaryTensorStore();
+            string path = Path.Combine(dir, "t.safetensors");
+            var store = new SafetensorsTensorStore();
             store.Save(path, tensors, new Dictionary<string, string> { ["k"] = "v" });
-            Assert.Equal(["t.bin"], Directory.GetFiles(dir).Select(Path.GetFileName));
+            Assert.Equal(["t.safetensors"], Directory.GetFiles(dir).Select(Path.GetFileName));
             var back = store.Load(path);
             Assert.Equal(tensors.Keys.Order(), back.Keys.Order());
             foreach (var (k, t) in tensors)
@@ -345,9 +345,10 @@ public class TrainerTests
                 Assert.Equal(t.shape, back[k].shape);
                 Assert.True(t.eq(back[k]).all().item<bool>(), k);
             }
-            Assert.Equal("v", BinaryTensorStore.ReadMeta(path)["k"]);
+            Assert.Equal("v", SafetensorsTensorStore.ReadMeta(path)["k"]);
             File.WriteAllBytes(path, [1, 2, 3]);
-            Assert.Throws<InvalidDataException>(() => store.Load(path));
+            var bad = Assert.ThrowsAny<IOException>(() => store.Load(path));
+            Assert.Contains("t.safetensors", bad.Message);
         }
         finally
         {

@@ -7,8 +7,8 @@ using static TorchSharp.torch;
 
 namespace CircuitNotebooks.FineTuning.Pretraining;
 
-public sealed record PretrainSettings(int Seed = 1234, int Steps = 3000, int BatchSize = 64, double LearningRate = 2e-3,
-    int WarmupSteps = 100, double WeightDecay = 0.01, int ExamplesPerTask = 4000);
+public sealed record PretrainSettings(int Seed = 1234, int Steps = 8000, int BatchSize = 64, double LearningRate = 2e-3,
+    int WarmupSteps = 100, double WeightDecay = 0.01, int ExamplesPerTask = 12000);
 
 public sealed record PretrainProgress(int Step, int Steps, double Loss, double LearningRate, double ExamplesPerSecond);
 
@@ -132,12 +132,9 @@ public static class DefaultModelRecipe
         model.SavePretrained(directory);
         WriteTokenizer(directory);
         var card = ModelCard(model, s, accuracy);
-        var tmp = Path.Combine(directory, "README.md.tmp");
-        File.WriteAllText(tmp, card);
-        File.Move(tmp, Path.Combine(directory, "README.md"), overwrite: true);
-        var settingsTmp = Path.Combine(directory, "training_settings.json.tmp");
-        File.WriteAllText(settingsTmp, JsonSerializer.Serialize(s, new JsonSerializerOptions { WriteIndented = true }));
-        File.Move(settingsTmp, Path.Combine(directory, "training_settings.json"), overwrite: true);
+        AtomicFile.WriteAllText(Path.Combine(directory, "README.md"), card);
+        AtomicFile.WriteAllText(Path.Combine(directory, "training_settings.json"),
+            JsonSerializer.Serialize(s, new JsonSerializerOptions { WriteIndented = true }));
     }
 
     private static string ModelCard(HookedTransformer m, PretrainSettings s, IReadOnlyDictionary<string, double> acc)

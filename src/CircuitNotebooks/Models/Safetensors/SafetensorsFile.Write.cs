@@ -14,20 +14,7 @@ public sealed partial class SafetensorsFile
     public static void Write(string path, IReadOnlyDictionary<string, Tensor> tensors,
         IReadOnlyDictionary<string, string>? metadata = null)
     {
-        var full = System.IO.Path.GetFullPath(path);
-        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(full)!);
-        var tmp = full + $".tmp-{Guid.NewGuid():N}";
-        try
-        {
-            using (var fs = new FileStream(tmp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
-                WriteTo(fs, tensors, metadata);
-            File.Move(tmp, full, overwrite: true);
-        }
-        catch
-        {
-            if (File.Exists(tmp)) File.Delete(tmp);
-            throw;
-        }
+        AtomicFile.Write(path, stream => WriteTo(stream, tensors, metadata));
     }
 
     /// <summary>Serialises to a stream: 8-byte LE header length, space-padded JSON header, then raw little-endian data.</summary>

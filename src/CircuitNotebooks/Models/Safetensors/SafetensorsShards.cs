@@ -1,3 +1,4 @@
+using CircuitNotebooks.Models;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using static TorchSharp.torch;
