@@ -35,6 +35,7 @@ internal static class DiscoverCommand
             var dev = ModelLoading.ParseDevice(p.GetValue(device) ?? "cpu");
             var dt = ModelLoading.ParseDType(p.GetValue(dtype) ?? "float32");
             using var hooked = ModelLoading.Load(modelDir, dev, dt);
+            using var threads = TorchThreads.For(hooked);
             var data = TaskData.Create(hooked, taskName, Math.Max(20, n * 10), s);
             var set = data.Test.Concat(data.Train).Take(n).ToList();
             using var probe = new CircuitProbe(hooked, set, taskName, budget, m);

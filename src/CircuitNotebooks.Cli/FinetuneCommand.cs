@@ -41,6 +41,7 @@ internal static class FinetuneCommand
             var dev = ModelLoading.ParseDevice(p.GetValue(device) ?? "cpu");
             var dt = ModelLoading.ParseDType(p.GetValue(dtype) ?? "float32");
             using var hooked = ModelLoading.Load(modelDir, dev, dt);
+            using var threads = TorchThreads.For(hooked);
             List<int>? layers = null;
             if (m == "circuitlora")
             {

@@ -62,3 +62,22 @@ public static class ModelLoading
         return model;
     }
 }
+
+/// <summary>
+/// One torch thread for small models on CPU while alive (threading costs more than it gains at d_model ≤ 256 and
+/// spin-waits badly on a shared machine); restores the previous count on dispose.
+/// </summary>
+public sealed class TorchThreads : IDisposable
+{
+    private readonly int _previous = get_num_threads();
+
+    private TorchThreads(bool single)
+    {
+        if (single) set_num_threads(1);
+    }
+
+    public static TorchThreads For(HookedTransformer model) =>
+        new(model.Device.type == TorchSharp.DeviceType.CPU && model.Config.DModel <= 256);
+
+    public void Dispose() => set_num_threads(_previous);
+}

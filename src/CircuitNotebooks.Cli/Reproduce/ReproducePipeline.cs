@@ -28,13 +28,10 @@ public sealed class ReproducePipeline(ReproduceSettings s, IRunReporter reporter
         s.Validate();
         _device = ModelLoading.ParseDevice(s.Device);
         _dtype = ModelLoading.ParseDType(s.DType);
-        int threads = get_num_threads();
-        try
         {
             // Model and task are checked before anything is written to --out.
             using var baseModel = Load();
-            // Tiny matrices: threading costs more than it gains (and spin-waits on a shared machine).
-            if (_device.type == TorchSharp.DeviceType.CPU && baseModel.Config.DModel <= 256) set_num_threads(1);
+            using var threads = TorchThreads.For(baseModel);
             var data = TaskData.Create(baseModel, s.Task, s.Examples, s.Seed);
             var probeSet = data.Test.Take(s.AttributionExamples).ToList();
             using var probe = new CircuitProbe(baseModel, probeSet, s.Task, s.Edges, s.IgSteps);
@@ -73,7 +70,6 @@ public sealed class ReproducePipeline(ReproduceSettings s, IRunReporter reporter
             using (reporter.Phase("report", 1)) ReproduceReport.Write(result, dir);
             return result;
         }
-        finally { set_num_threads(threads); }
     }
 
     private HookedTransformer Load() => ModelLoading.Load(s.Model, _device, _dtype);

@@ -18,17 +18,17 @@ public sealed record ReproduceSettings
     public string Device { get; init; } = "cpu";
     public string DType { get; init; } = "float32";
     public string Task { get; init; } = "addsub";
-    public int Steps { get; init; } = 100;
-    public int CheckpointEvery { get; init; } = 20;
+    public int Steps { get; init; } = 300;
+    public int CheckpointEvery { get; init; } = 30;
     public string[] Methods { get; init; } = AllMethods;
     public EdgeBudget Edges { get; init; } = EdgeBudget.Default;
     public int IgSteps { get; init; } = 5;
     public int Seed { get; init; } = 42;
     public string Out { get; init; } = "out/reproduce";
     /// <summary>Examples generated for the task (90 % train, 10 % test).</summary>
-    public int Examples { get; init; } = 1000;
+    public int Examples { get; init; } = 2000;
     /// <summary>Examples of the test split that circuits are discovered and evaluated on.</summary>
-    public int AttributionExamples { get; init; } = 32;
+    public int AttributionExamples { get; init; } = 64;
     public int BatchSize { get; init; } = 16;
     /// <summary>Plain LoRA rank (α = 2r); CircuitLoRA gets (r_o, r_c) with the same parameter count.</summary>
     public int LoraRank { get; init; } = 8;
