@@ -71,6 +71,23 @@ public sealed class ResumeTests(ReproduceRun reference)
         Assert.Contains("steps: 4 then, 6 now", r.Err);
     }
 
+    [Fact]
+    public async Task ConfigFileCanDropOldCheckpointsAndSkipComposition()
+    {
+        var outDir = TempDirs.NewPath("config-run");
+        Directory.CreateDirectory(outDir + "-cfg");
+        var cfg = Path.Combine(outDir + "-cfg", "settings.json");
+        File.WriteAllText(cfg, """{ "methods": ["lora"], "keepCheckpoints": false, "composition": false }""");
+        var r = await Cli.Run([.. ReproduceRun.Args(outDir), "--config", cfg]);
+        Assert.True(r.ExitCode == 0, r.ToString());
+        Assert.Equal(["step-000004"], Directory.GetDirectories(Path.Combine(outDir, "runs", "lora")).Select(Path.GetFileName));
+        Assert.True(File.Exists(Path.Combine(outDir, "circuits", "lora", "step-000002.json")));
+        Assert.False(File.Exists(Path.Combine(outDir, "composition.csv")));
+        Assert.False(Directory.Exists(Path.Combine(outDir, "runs", "full")));
+        // Same settings as the shared full run for LoRA: its CSV is identical.
+        Assert.Equal(File.ReadAllText(Path.Combine(reference.Out, "similarity_lora.csv")), File.ReadAllText(Path.Combine(outDir, "similarity_lora.csv")));
+    }
+
     /// <summary>Every CSV byte for byte, and every circuit's nodes, edges and scores.</summary>
     private static void AssertSameResults(string expectedDir, string actualDir)
     {

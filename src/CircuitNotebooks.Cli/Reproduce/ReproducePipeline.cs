@@ -165,6 +165,7 @@ public sealed class ReproducePipeline(ReproduceSettings s, IRunReporter reporter
                     if (lora is not null) lora.Training = wasTraining;
                     _store.SaveCircuit(CircuitRel(p.Step), d.Circuit, d.Faithfulness);
                     circuits.Advance();
+                    if (!s.KeepCheckpoints) DropOlderCheckpoints(runDir, p.Step, st => st == 0 || _store.HasCircuit(CircuitRel(st)));
                     reporter.Log($"  {method} step {p.Step}: loss {p.Loss:F4}, circuit {d.Circuit.NodeCountInCircuit} nodes / " +
                                  $"{d.Circuit.EdgeCountInCircuit} edges, faithfulness {d.Faithfulness:F3}");
                 });
@@ -204,6 +205,13 @@ public sealed class ReproducePipeline(ReproduceSettings s, IRunReporter reporter
         {
             lora?.Dispose();
         }
+    }
+
+    /// <summary>Deletes checkpoints before <paramref name="latest"/> whose circuit is done: resuming needs only the latest.</summary>
+    private static void DropOlderCheckpoints(string runDir, int latest, Func<int, bool> analysed)
+    {
+        foreach (var info in CheckpointManager.List(runDir))
+            if (info.Step < latest && analysed(info.Step) && info.Directory is { } d) System.IO.Directory.Delete(d, recursive: true);
     }
 
     private CompositionResult Composition(HookedTransformer model, CancellationToken ct)

@@ -36,6 +36,8 @@ public sealed record ReproduceSettings
     public int? CriticalLayers { get; init; }
     public double FullLearningRate { get; init; } = 3e-4;
     public double LoraLearningRate { get; init; } = 3e-3;
+    /// <summary>Keep every training checkpoint; false keeps only the latest (full-model checkpoints of big models are large).</summary>
+    public bool KeepCheckpoints { get; init; } = true;
     /// <summary>Also compare the union of the composite task's sub-task circuits with its own circuit.</summary>
     public bool Composition { get; init; } = true;
 
@@ -95,5 +97,5 @@ public sealed record ReproduceSettings
     }
 
     /// <summary>Settings that change results; a resumed run must match these exactly.</summary>
-    public string ResultKey() => (this with { Out = "", Device = "" }).ToJson();
+    public string ResultKey() => (this with { Out = "", Device = "", KeepCheckpoints = true }).ToJson();
 }
