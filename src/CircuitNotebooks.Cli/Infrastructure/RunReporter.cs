@@ -46,9 +46,12 @@ public sealed class SpectreReporter : IRunReporter
         _console = console; _ctx = ctx; _journal = journal;
     }
 
-    /// <summary>Runs <paramref name="body"/> with live progress on <paramref name="console"/>; log lines also go to <paramref name="journal"/>.</summary>
+    /// <summary>
+    /// Runs <paramref name="body"/> with live progress on <paramref name="console"/> (plain lines when it is not
+    /// interactive: redirected output, CI, tests); log lines also go to <paramref name="journal"/>.
+    /// </summary>
     public static T Run<T>(IAnsiConsole console, Action<string>? journal, Func<IRunReporter, T> body) =>
-        console.Progress()
+        !console.Profile.Capabilities.Interactive ? body(new PlainReporter(console, journal)) : console.Progress()
             .AutoClear(false)
             .HideCompleted(false)
             .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(),
@@ -75,6 +78,62 @@ public sealed class SpectreReporter : IRunReporter
         {
             task.Value = task.MaxValue;
             task.StopTask();
+        }
+    }
+}
+
+/// <summary>
+/// Progress as plain lines for non-interactive output: a line when a phase starts, at each quarter with the
+/// remaining time estimated from the rate so far, and when it ends.
+/// </summary>
+public sealed class PlainReporter(IAnsiConsole console, Action<string>? journal) : IRunReporter
+{
+    private readonly object _gate = new();
+
+    public IPhase Phase(string description, double total)
+    {
+        journal?.Invoke($"phase: {description}");
+        Write($"> {description}");
+        return new PlainPhase(this, description, total);
+    }
+
+    public void Log(string message)
+    {
+        journal?.Invoke(message);
+        Write(message);
+    }
+
+    private void Write(string line)
+    {
+        lock (_gate) console.WriteLine(line);
+    }
+
+    private sealed class PlainPhase(PlainReporter owner, string description, double total) : IPhase
+    {
+        private readonly System.Diagnostics.Stopwatch _clock = System.Diagnostics.Stopwatch.StartNew();
+        private double _value;
+        private int _quarter;
+        private bool _done;
+
+        public void Advance(double amount = 1) => SetValue(_value + amount);
+
+        public void SetValue(double value)
+        {
+            _value = value;
+            int q = total <= 0 ? 4 : (int)Math.Floor(4 * Math.Min(1, value / total));
+            if (q <= _quarter || q >= 4) return;
+            _quarter = q;
+            double fraction = value / total, elapsed = _clock.Elapsed.TotalSeconds;
+            owner.Write($"  {description}: {fraction:P0}, {elapsed:F0} s elapsed, about {elapsed / fraction * (1 - fraction):F0} s left");
+        }
+
+        public void Dispose()
+        {
+            if (_done) return;
+            _done = true;
+            owner.Write(_value >= total || _value == 0
+                ? $"  {description}: done in {_clock.Elapsed.TotalSeconds:F1} s"
+                : $"  {description}: stopped at {_value / total:P0} after {_clock.Elapsed.TotalSeconds:F1} s");
         }
     }
 }
