@@ -81,6 +81,7 @@ public sealed class ReproducePipeline(ReproduceSettings s, IRunReporter reporter
         phase.Advance();
         var budgets = Budgets(baseCircuit.Circuit.Layout.EdgeCount);
         var curve = probe.Curves(model, [baseCircuit.Circuit], budgets)[0];
+        phase.Advance();
         var result = new BaseResult(accuracy, budgets, curve, probe.MetricName, data.Train.Count, data.Test.Count, probe.Examples);
         _store.SaveResult("base", result);
         return result;
