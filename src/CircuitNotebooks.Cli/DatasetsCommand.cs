@@ -1,4 +1,5 @@
 using System.CommandLine;
+using CircuitNotebooks.Cli.Infrastructure;
 using CircuitNotebooks.Tasks;
 using Spectre.Console;
 
@@ -7,16 +8,19 @@ namespace CircuitNotebooks.Cli;
 /// <summary>`datasets`: writes the tiny suite's train/test splits (CSV + JSONL) shipped in data/datasets.</summary>
 internal static class DatasetsCommand
 {
-    public static Command Create()
+    public static Command Create(CliContext ctx, Option<bool> verbose)
     {
-        var outOpt = new Option<string>("--out") { Description = "Output folder.", DefaultValueFactory = _ => "data/datasets" };
-        var count = new Option<int>("--count") { Description = "Examples per task (90 % train, 10 % test).", DefaultValueFactory = _ => TinySuiteDatasets.DefaultCount };
-        var seed = new Option<int>("--seed") { Description = "Generator seed.", DefaultValueFactory = _ => TinySuiteDatasets.DefaultSeed };
+        var outOpt = new Option<string>("--out") { Description = "Output folder. Default: data/datasets.", HelpName = "dir" };
+        var count = new Option<int?>("--count") { Description = $"Examples per task (90 % train, 10 % test). Default: {TinySuiteDatasets.DefaultCount}.", HelpName = "n" };
+        var seed = new Option<int?>("--seed") { Description = $"Generator seed. Default: {TinySuiteDatasets.DefaultSeed}.", HelpName = "n" };
         var cmd = new Command("datasets", "Write the tiny task suite's datasets (CSV in the paper's column layout, and JSONL).") { outOpt, count, seed };
-        cmd.SetAction(parse =>
+        CommandAction.Set(cmd, ctx, verbose, (parse, ct) =>
         {
-            var files = TinySuiteDatasets.Write(parse.GetValue(outOpt)!, parse.GetValue(count), parse.GetValue(seed));
-            AnsiConsole.MarkupLine($"[green]wrote[/] {files.Count} files to {Markup.Escape(parse.GetValue(outOpt)!)}");
+            var dir = parse.GetValue(outOpt) ?? "data/datasets";
+            int n = parse.GetValue(count) ?? TinySuiteDatasets.DefaultCount;
+            if (n <= 0) throw CliException.Usage($"--count must be positive (got {n}).");
+            var files = TinySuiteDatasets.Write(dir, n, parse.GetValue(seed) ?? TinySuiteDatasets.DefaultSeed);
+            ctx.Out.MarkupLineInterpolated($"wrote {files.Count} files to {dir}");
             return 0;
         });
         return cmd;

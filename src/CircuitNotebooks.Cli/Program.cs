@@ -1,7 +1,17 @@
-using System.CommandLine;
+using System.Runtime.InteropServices;
 using CircuitNotebooks.Cli;
+using CircuitNotebooks.Cli.Infrastructure;
 
 CircuitNotebooks.Native.TorchNativeLoader.Install();
-var root = new RootCommand("CircuitNotebooks: circuits, patching and fine-tuning dynamics for transformers in .NET.");
-foreach (var cmd in Commands.All()) root.Subcommands.Add(cmd);
-return await root.Parse(args).InvokeAsync();
+using var cts = new CancellationTokenSource();
+var ctx = CliContext.ForConsole();
+// First Ctrl+C / SIGTERM: stop after the current step with finished work saved; a second Ctrl+C kills at once.
+Console.CancelKeyPress += (_, e) =>
+{
+    if (cts.IsCancellationRequested) return;
+    e.Cancel = true;
+    ctx.Error.WriteLine("stopping after the current step (Ctrl+C again to abort at once)…");
+    cts.Cancel();
+};
+using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; cts.Cancel(); });
+return await CliApp.InvokeAsync(args, ctx, cts.Token);

@@ -1,59 +1,90 @@
 using System.CommandLine;
+using CircuitNotebooks.Cli.Infrastructure;
+using CircuitNotebooks.Cli.Options;
 using CircuitNotebooks.Cli.Reproduce;
 using Spectre.Console;
 
 namespace CircuitNotebooks.Cli;
 
-/// <summary>`reproduce`: the main job on the embedded default (or any model given with --model).</summary>
+/// <summary>`reproduce`: the main job on the embedded default model (or any model given with --model).</summary>
 internal static class ReproduceCommand
 {
-    public static Command Create()
+    public static Command Create(CliContext ctx, Option<bool> verbose)
     {
         var d = new ReproduceSettings();
-        var model = new Option<string>("--model") { Description = "Local Hugging Face model directory.", DefaultValueFactory = _ => d.Model };
-        var device = new Option<string>("--device") { Description = "cpu or cuda.", DefaultValueFactory = _ => d.Device };
-        var task = new Option<string>("--task") { Description = "Task (tiny suite): addsub, arith-seq, composite, ...", DefaultValueFactory = _ => d.Task };
-        var steps = new Option<int>("--steps") { Description = "Fine-tuning steps per method.", DefaultValueFactory = _ => d.Steps };
-        var every = new Option<int>("--checkpoint-every") { Description = "Circuit discovery every N steps.", DefaultValueFactory = _ => d.CheckpointEvery };
-        var methods = new Option<string>("--methods") { Description = "Comma list of full, lora, circuitlora.", DefaultValueFactory = _ => string.Join(",", d.Methods) };
-        var edges = new Option<double>("--edges") { Description = "Fraction of edges kept (0..1).", DefaultValueFactory = _ => d.EdgeFraction };
-        var ig = new Option<int>("--ig-steps") { Description = "EAP-IG interpolation steps.", DefaultValueFactory = _ => d.IgSteps };
-        var seed = new Option<int>("--seed") { Description = "Seed.", DefaultValueFactory = _ => d.Seed };
-        var outDir = new Option<string>("--out") { Description = "Output directory.", DefaultValueFactory = _ => d.Out };
-        var verbose = new Option<bool>("--verbose") { Description = "Show stack traces on errors." };
-        var cmd = new Command("reproduce", "Fine-tune (full, LoRA, CircuitLoRA), discover circuits at every checkpoint and write a report.")
-            { model, device, task, steps, every, methods, edges, ig, seed, outDir, verbose };
-        cmd.SetAction((p, ct) =>
+        var config = new Option<string>("--config") { Description = "JSON file with any of these settings (camelCase names); options given here override it.", HelpName = "file" };
+        var model = CommonOptions.Model();
+        var device = CommonOptions.Device();
+        var dtype = CommonOptions.DType();
+        var task = CommonOptions.Task();
+        var steps = new Option<int?>("--steps") { Description = $"Fine-tuning steps per method. Default: {d.Steps}.", HelpName = "n" };
+        var every = new Option<int?>("--checkpoint-every") { Description = $"Checkpoint and circuit every N steps (and at the last). Default: {d.CheckpointEvery}.", HelpName = "n" };
+        var methods = new Option<string>("--methods") { Description = "Comma list of full, lora, circuitlora. Default: all three.", HelpName = "list" };
+        var edges = CommonOptions.Edges();
+        var ig = CommonOptions.IgSteps();
+        var seed = CommonOptions.Seed();
+        var outDir = CommonOptions.Out(d.Out);
+        var examples = new Option<int?>("--examples") { Description = $"Task examples generated (90 % train). Default: {d.Examples}.", HelpName = "n" };
+        var cmd = new Command("reproduce",
+            "Fine-tune (full, LoRA, CircuitLoRA), discover EAP-IG circuits at every checkpoint, and write report.html, CSVs and circuits. " +
+            "Re-running with the same --out resumes.")
+            { config, model, device, dtype, task, steps, every, methods, edges, ig, seed, outDir, examples };
+        CommandAction.Set(cmd, ctx, verbose, (p, ct) =>
         {
-            var s = new ReproduceSettings
+            var s = p.GetValue(config) is { } file ? ReproduceSettings.FromJsonFile(file) : new ReproduceSettings();
+            s = s with
             {
-                Model = p.GetValue(model)!, Device = p.GetValue(device)!, Task = p.GetValue(task)!, Steps = p.GetValue(steps),
-                CheckpointEvery = p.GetValue(every), Methods = p.GetValue(methods)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
-                EdgeFraction = p.GetValue(edges), IgSteps = p.GetValue(ig), Seed = p.GetValue(seed), Out = p.GetValue(outDir)!,
+                Model = p.GetValue(model) ?? s.Model,
+                Device = p.GetValue(device) ?? s.Device,
+                DType = p.GetValue(dtype) ?? s.DType,
+                Task = p.GetValue(task) ?? s.Task,
+                Steps = p.GetValue(steps) ?? s.Steps,
+                CheckpointEvery = p.GetValue(every) ?? s.CheckpointEvery,
+                Methods = p.GetValue(methods) is { } m ? m.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) : s.Methods,
+                Edges = p.GetValue(edges) is { } e ? EdgeBudget.Parse(e) : s.Edges,
+                IgSteps = p.GetValue(ig) ?? s.IgSteps,
+                Seed = p.GetValue(seed) ?? s.Seed,
+                Out = p.GetValue(outDir) ?? s.Out,
+                Examples = p.GetValue(examples) ?? s.Examples,
             };
+            s.Validate();
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            OutputDirectory? log = null;
+            void Journal(string line)
+            {
+                log ??= System.IO.Directory.Exists(s.Out) ? new OutputDirectory(s.Out) : null;
+                log?.AppendLine("run.log", $"{DateTime.UtcNow:yyyy-MM-ddTHH:mm:ss.fffZ} {line}");
+            }
+            ReproduceResult result;
             try
             {
-                if (s.Device is not ("cpu" or "cuda")) throw new ArgumentException($"--device must be cpu or cuda (got '{s.Device}').");
-                if (s.Steps <= 0 || s.CheckpointEvery <= 0) throw new ArgumentException("--steps and --checkpoint-every must be positive.");
-                if (s.EdgeFraction is <= 0 or > 1) throw new ArgumentException($"--edges must be in (0, 1] (got {s.EdgeFraction}).");
-                var runs = new ReproducePipeline(s, m => AnsiConsole.WriteLine(m)).Run(ct);
-                var table = new Table().AddColumns("method", "acc before", "acc after", "trainable params", "node J (final vs base)", "edge J", "faithfulness");
-                foreach (var r in runs)
-                {
-                    var c = CircuitNotebooks.Circuits.CircuitComparison.Compare(r.Circuits[0], r.Circuits[^1]);
-                    table.AddRow(r.Method, $"{r.AccuracyBefore:P1}", $"{r.AccuracyAfter:P1}", $"{r.TrainableParameters:N0}",
-                        $"{c.NodeJaccard:F2}", $"{c.EdgeJaccard:F2}", $"{r.Faithfulness[^1]:F2}");
-                }
-                AnsiConsole.Write(table);
-                AnsiConsole.MarkupLine($"report: [link]{Path.Combine(s.Out, "report.html")}[/]");
-                return Task.FromResult(0);
+                result = SpectreReporter.Run(ctx.Out, Journal, r => new ReproducePipeline(s, r).Run(ct));
             }
-            catch (Exception e) when (e is not OperationCanceledException && !p.GetValue(verbose))
+            catch (Exception ex) when (ex is not CliException { ExitCode: ExitCodes.Usage })
             {
-                AnsiConsole.MarkupLineInterpolated($"[red]error:[/] {e.Message}");
-                return Task.FromResult(1);
+                Journal($"stopped: {CliErrors.Classify(ex).Message}");
+                throw;
             }
+            Journal($"done in {clock.Elapsed.TotalSeconds:F1} s");
+            ctx.Out.Write(SummaryTable(result));
+            ctx.Out.MarkupLineInterpolated($"report: {result.ReportPath}  ({clock.Elapsed.TotalMinutes:F1} min)");
+            return 0;
         });
         return cmd;
+    }
+
+    private static Table SummaryTable(ReproduceResult r)
+    {
+        var summary = ReproduceReport.Tables(r)[0];
+        var table = new Table().Title("summary (summary.csv)")
+            .AddColumns("method", "acc before", "acc after", "trainable", "node J", "edge J", "node Δ/step", "edge Δ/step", "faithfulness", "critical");
+        foreach (var row in summary.Rows)
+            table.AddRow(Markup.Escape((string)row[0]!), $"{(double)row[1]!:P1}", $"{(double)row[2]!:P1}", $"{(long)row[3]!:N0} ({(double)row[4]!:P2})",
+                $"{(double)row[5]!:F2}", $"{(double)row[6]!:F2}", $"{(double)row[7]!:F1}", $"{(double)row[8]!:F1}", $"{(double)row[9]!:F3}",
+                Markup.Escape((string)row[10]!));
+        if (r.Composition is { } c)
+            table.Caption($"composite task: union of sub-task circuits vs composite circuit — node J {c.NodeJaccard:F2}, edge J {c.EdgeJaccard:F2}, " +
+                          $"faithfulness {c.UnionFaithfulness:F3} vs {c.CompositeFaithfulness:F3}");
+        return table;
     }
 }

@@ -1,194 +1,259 @@
-using System.Globalization;
-using System.Text;
-using System.Text.Json;
 using CircuitNotebooks.Circuits;
+using CircuitNotebooks.Cli.Infrastructure;
+using CircuitNotebooks.Cli.Options;
 using CircuitNotebooks.FineTuning;
 using CircuitNotebooks.FineTuning.Pretraining;
-using CircuitNotebooks.Interactive.Charts;
-using CircuitNotebooks.Interactive.Html;
 using CircuitNotebooks.Models;
 using CircuitNotebooks.Tasks;
 using static TorchSharp.torch;
 
 namespace CircuitNotebooks.Cli.Reproduce;
 
-public sealed record MethodRun(string Method, double AccuracyBefore, double AccuracyAfter, long TrainableParameters,
-    IReadOnlyList<int> Steps, IReadOnlyList<Circuit> Circuits, IReadOnlyList<double> Faithfulness, IReadOnlyList<double> Losses,
-    IReadOnlyList<int>? CriticalLayers);
-
 /// <summary>
-/// The main job (Wang et al. 2025, scaled down): fine-tune with full FT, LoRA and CircuitLoRA, discover an EAP-IG
-/// circuit at every checkpoint, and report node/edge similarity, critical layers, faithfulness and accuracy.
+/// The main job (Wang et al. 2025, scaled down): fine-tune with full FT, LoRA and CircuitLoRA (matched parameter
+/// budget), discover an EAP-IG circuit at every checkpoint, and measure node/edge change, critical layers,
+/// faithfulness vs edge budget and union vs composite circuits. Resumable: every finished checkpoint, circuit and
+/// phase is on disk (see <see cref="RunStore"/>) and is read back instead of recomputed; cancellation stops after
+/// the current training step or circuit with everything finished so far saved.
 /// </summary>
-public sealed class ReproducePipeline(ReproduceSettings s, Action<string> log)
+public sealed class ReproducePipeline(ReproduceSettings s, IRunReporter reporter)
 {
-    private readonly CultureInfo _ic = CultureInfo.InvariantCulture;
+    private static readonly double[] BudgetPercents = [1, 2, 3, 5, 10, 20, 50, 100];
+    private RunStore _store = null!;
+    private Device _device = CPU;
+    private ScalarType _dtype;
 
-    public IReadOnlyList<MethodRun> Run(CancellationToken ct)
+    public ReproduceResult Run(CancellationToken ct)
     {
-        Directory.CreateDirectory(s.Out);
-        WriteText("config.json", JsonSerializer.Serialize(s, new JsonSerializerOptions { WriteIndented = true }));
-        var device = s.Device == "cuda" ? CUDA : CPU;
-        int threads = get_num_threads();
-        if (device.type == TorchSharp.DeviceType.CPU) set_num_threads(1); // tiny matrices: threading costs more than it gains
-        try
+        s.Validate();
+        _device = ModelLoading.ParseDevice(s.Device);
+        _dtype = ModelLoading.ParseDType(s.DType);
         {
-            using var probeModel = Load(device);
-            var gen = TinySuite.Get(s.Task);
-            var all = gen.Generate(s.Examples, s.Seed, TinySuite.Template);
-            var split = DatasetSplit.TrainTest(all, 0.9, s.Seed);
-            var attributionSet = split.Test.Take(s.AttributionExamples).ToList();
-            using var probe = new CircuitProbe(probeModel, attributionSet, s);
-            log($"task {s.Task}: {split.Train.Count} train / {split.Test.Count} test examples; circuits on {attributionSet.Count}");
+            // Model and task are checked before anything is written to --out.
+            using var baseModel = Load();
+            using var threads = TorchThreads.For(baseModel);
+            var data = TaskData.Create(baseModel, s.Task, s.Examples, s.Seed);
+            var probeSet = data.Test.Take(s.AttributionExamples).ToList();
+            using var probe = new CircuitProbe(baseModel, probeSet, s.Task, s.Edges, s.IgSteps);
 
-            var (baseCircuit, baseScores, baseFaith) = probe.Discover(probeModel, "step 0");
-            log($"base circuit: {baseCircuit.NodesInCircuit().Count()} nodes, {baseCircuit.EdgeCountInCircuit} edges, faithfulness {baseFaith:F3}");
-            WriteFaithfulnessCurve(probeModel, probe, baseScores);
+            var dir = new OutputDirectory(s.Out);
+            _store = new RunStore(dir);
+            _store.BeginOrResume(s, out bool resumed);
+            reporter.Log(resumed ? $"resuming in {dir.Root}" : $"writing to {dir.Root}");
+            reporter.Log($"task {s.Task}: {data.Train.Count} train / {data.Test.Count} test examples " +
+                         $"({data.Validation.Rejected} rejected by the tokenizer check); circuits on {probeSet.Count} ({probe.MetricName})");
+
+            var baseCircuit = CircuitAt(RunStore.CircuitPath("base", "base"), baseModel, probe, "base model", ct);
+            var baseResult = _store.TryLoadResult<BaseResult>("base") ?? SaveBase(baseModel, data, probe, baseCircuit);
+            reporter.Log($"base model: accuracy {baseResult.Accuracy:P1}; circuit {baseCircuit.Circuit.NodeCountInCircuit} nodes, " +
+                         $"{baseCircuit.Circuit.EdgeCountInCircuit} edges, faithfulness {baseCircuit.Faithfulness:F3}");
 
             var runs = new List<MethodRun>();
-            Circuit? loraFinal = null;
-            foreach (var method in s.Methods)
+            foreach (var method in s.OrderedMethods)
             {
                 ct.ThrowIfCancellationRequested();
-                LoRaRankPlan? plan = null;
-                if (method == "circuitlora")
-                {
-                    var after = loraFinal ?? throw new ArgumentException("circuitlora needs the lora method to run first (it uses LoRA's final circuit).");
-                    int k = Math.Max(1, Math.Min(5, probeModel.Config.NLayers / 2));
-                    var budget = CircuitLoRaPlanner.MatchBudget(probeModel.Config, LoRaTargets.AllSeparate(probeModel.Config), s.LoraRank, k);
-                    plan = CircuitLoRaPlanner.PlanFromCircuits(baseCircuit, after, budget.OtherRank, budget.CriticalRank, k);
-                    log($"CircuitLoRA: critical layers {string.Join(",", plan.CriticalLayers)}, r_o={budget.OtherRank}, r_c={budget.CriticalRank}");
-                }
-                var run = FineTune(method, device, split, probe, baseCircuit, baseFaith, plan, ct);
-                if (method == "lora") loraFinal = run.Circuits[^1];
+                var run = Method(method, data, probe, baseResult, baseCircuit, runs, ct);
                 runs.Add(run);
-                log($"{method}: accuracy {run.AccuracyBefore:P1} → {run.AccuracyAfter:P1}, trainable {run.TrainableParameters:N0}");
+                reporter.Log($"{method}: accuracy {run.Result.AccuracyBefore:P1} → {run.Result.AccuracyAfter:P1}, " +
+                             $"trainable {run.Result.TrainableParameters:N0} ({run.Result.TrainableRatio:P2})");
             }
-            WriteOutputs(runs);
-            return runs;
+
+            CompositionResult? composition = null;
+            if (s.Composition)
+            {
+                ct.ThrowIfCancellationRequested();
+                try { composition = Composition(baseModel, ct); }
+                catch (CliException e) { reporter.Log($"composition analysis skipped: {e.Message}"); }
+            }
+
+            var result = new ReproduceResult(s, baseResult, baseCircuit, runs, composition, dir.Root);
+            using (reporter.Phase("report", 1)) ReproduceReport.Write(result, dir);
+            return result;
         }
-        finally { set_num_threads(threads); }
     }
 
-    private HookedTransformer Load(Device device)
+    private HookedTransformer Load() => ModelLoading.Load(s.Model, _device, _dtype);
+
+    private BaseResult SaveBase(HookedTransformer model, TaskData data, CircuitProbe probe, StoredCircuit baseCircuit)
     {
-        if (!Directory.Exists(s.Model)) throw new DirectoryNotFoundException($"Model directory '{s.Model}' does not exist.");
-        var m = HookedTransformer.FromPretrained(s.Model, device);
-        if (m.Tokenizer is null) throw new InvalidDataException($"{s.Model}: no tokenizer files (tokenizer.json).");
-        return m;
+        using var phase = reporter.Phase("base model: accuracy and faithfulness curve", 2);
+        double accuracy = DefaultModelRecipe.Accuracy(model, data.Test);
+        phase.Advance();
+        var budgets = Budgets(baseCircuit.Circuit.Layout.EdgeCount);
+        var curve = probe.Curves(model, [baseCircuit.Circuit], budgets)[0];
+        phase.Advance();
+        var result = new BaseResult(accuracy, budgets, curve, probe.MetricName, data.Train.Count, data.Test.Count, probe.Examples);
+        _store.SaveResult("base", result);
+        return result;
     }
 
-    private MethodRun FineTune(string method, Device device, DatasetSplit<TaskExample> split, CircuitProbe probe,
-        Circuit baseCircuit, double baseFaith, LoRaRankPlan? plan, CancellationToken ct)
+    public static IReadOnlyList<int> Budgets(int realEdges) =>
+        BudgetPercents.Select(p => Math.Clamp(CircuitSelection.EdgesForFraction(realEdges, p / 100), 1, realEdges)).Distinct().ToList();
+
+    /// <summary>The stored circuit at <paramref name="rel"/>, or a fresh discovery with the model as it is now (then saved).</summary>
+    private StoredCircuit CircuitAt(string rel, HookedTransformer model, CircuitProbe probe, string label, CancellationToken ct)
     {
-        using var model = Load(device);
-        double before = DefaultModelRecipe.Accuracy(model, split.Test);
-        LoraModel? lora = method switch
-        {
-            "full" => null,
-            "lora" => LoraModel.Attach(model, new LoraConfig { Rank = s.LoraRank, Alpha = 2 * s.LoraRank }, s.Seed),
-            "circuitlora" => LoraModel.Attach(model, new LoraConfig { Rank = s.LoraRank, Alpha = 2 * s.LoraRank }
-                .WithLayerPlan(plan!.Layers.ToDictionary(kv => kv.Key, kv => (kv.Value.Rank, kv.Value.Alpha))), s.Seed),
-            _ => throw new ArgumentException($"Unknown method '{method}'. Methods: full, lora, circuitlora."),
-        };
-        long trainable = lora?.TrainableParameterCount ?? model.ParameterCount;
-        var steps = new List<int> { 0 };
-        var circuits = new List<Circuit> { baseCircuit };
-        var faith = new List<double> { baseFaith };
-        var probeAt = new SyncProgress<TrainingProgress>(p =>
-        {
-            if (p.Step == 0 || p.Step % s.CheckpointEvery != 0) return;
-            var (c, _, f) = probe.Discover(model, $"{method} step {p.Step}");
-            steps.Add(p.Step);
-            circuits.Add(c);
-            faith.Add(f);
-            log($"  {method} step {p.Step}: loss {p.Loss:F4}, circuit {c.NodesInCircuit().Count()} nodes / {c.EdgeCountInCircuit} edges");
-        });
-        var examples = split.Train.Select(e => TrainingExample.FromText(model, e.Clean, " " + e.Label)).ToList();
-        var cfg = new TrainingConfig
-        {
-            Steps = s.Steps, BatchSize = 16, LearningRate = lora is null ? s.FullLearningRate : s.LoraLearningRate,
-            WarmupSteps = Math.Min(10, s.Steps / 5), Seed = s.Seed, Schedule = LrScheduleKind.Linear,
-        };
-        var runDir = Path.Combine(s.Out, "runs", method);
-        var trainer = new Trainer(model, cfg, lora, runDir);
-        var result = trainer.Train(examples, null, probeAt, ct);
-        double after = DefaultModelRecipe.Accuracy(model, split.Test);
-        var circDir = Path.Combine(s.Out, "circuits", method);
-        Directory.CreateDirectory(circDir);
-        for (int i = 0; i < circuits.Count; i++)
-            CircuitFile.Save(circuits[i], Path.Combine(circDir, $"step-{steps[i]:D6}.json"), includeAllScores: true);
-        lora?.Dispose();
-        return new MethodRun(method, before, after, trainable, steps, circuits, faith, result.Losses, plan?.CriticalLayers);
+        if (_store.TryLoadCircuit(rel, model.Config) is { } stored) return stored;
+        using var phase = reporter.Phase($"circuit: {label} (EAP-IG, m = {s.IgSteps})", probe.Examples);
+        var d = probe.Discover(model, label, new SyncProgress<int>(n => phase.SetValue(n)), ct);
+        return _store.SaveCircuit(rel, d.Circuit, d.Faithfulness);
     }
 
-    private void WriteFaithfulnessCurve(HookedTransformer model, CircuitProbe probe, Circuits.Attribution.EdgeScores scores)
-    {
-        int real = scores.RealEdges.Count(x => x);
-        var budgets = new[] { 0.01, 0.02, 0.03, 0.05, 0.1, 0.2, 0.5, 1.0 }.Select(f => Math.Max(1, (int)(f * real))).Distinct().ToList();
-        using var eval = new Circuits.Attribution.FaithfulnessEvaluator(model, probe.Batch);
-        var curve = eval.Curve(scores, budgets);
-        _faithCurve = budgets.Zip(curve, (b, r) => (b, r.Normalized)).ToList();
-        WriteCsv("faithfulness_vs_budget.csv", "edges,fraction,faithfulness",
-            _faithCurve.Select(x => $"{x.Item1},{(double)x.Item1 / real:F4},{x.Item2:F6}"));
-    }
+    /// <summary>Steps whose circuits are analysed: every --checkpoint-every steps, and the last step.</summary>
+    private IReadOnlyList<int> CircuitSteps() =>
+        Enumerable.Range(1, s.Steps / s.CheckpointEvery).Select(k => k * s.CheckpointEvery).Append(s.Steps).Distinct().ToList();
 
-    private List<(int, double)> _faithCurve = [];
-
-    private void WriteOutputs(IReadOnlyList<MethodRun> runs)
+    private MethodRun Method(string method, TaskData data, CircuitProbe probe, BaseResult baseResult, StoredCircuit baseCircuit,
+        IReadOnlyList<MethodRun> earlier, CancellationToken ct)
     {
-        var report = new HtmlReport("CircuitNotebooks — circuit dynamics during fine-tuning")
-            .Paragraph($"Model {s.Model}, task {s.Task}, {s.Steps} steps, circuits every {s.CheckpointEvery} steps " +
-                       $"(EAP-IG over inputs, m = {s.IgSteps}, top {s.EdgeFraction:P0} of edges, pruned).");
-        var summary = new List<string>();
-        foreach (var r in runs)
+        var steps = CircuitSteps();
+        string CircuitRel(int step) => RunStore.CircuitPath(method, RunStore.StepName(step));
+        if (_store.TryLoadResult<MethodResult>(method) is { } done && steps.All(st => _store.HasCircuit(CircuitRel(st))))
         {
-            // Explicit pairwise comparisons: index i is checkpoint i against the base and against checkpoint i-1.
-            var vsBase = r.Circuits.Select(c => CircuitComparison.Compare(r.Circuits[0], c)).ToList();
-            var vsPrev = r.Circuits.Select((c, i) => CircuitComparison.Compare(r.Circuits[Math.Max(0, i - 1)], c)).ToList();
-            var x = r.Steps.Select(v => (double)v).ToList();
-            WriteCsv($"similarity_{r.Method}.csv", "step,node_jaccard_vs_base,edge_jaccard_vs_base,node_jaccard_vs_prev,edge_jaccard_vs_prev,nodes,edges,faithfulness",
-                r.Steps.Select((st, i) => string.Join(",", st,
-                    F(vsBase[i].NodeJaccard), F(vsBase[i].EdgeJaccard),
-                    F(vsPrev[i].NodeJaccard), F(vsPrev[i].EdgeJaccard),
-                    r.Circuits[i].NodesInCircuit().Count(), r.Circuits[i].EdgeCountInCircuit, F(r.Faithfulness[i]))));
-            WriteCsv($"loss_{r.Method}.csv", "step,loss", r.Losses.Select((l, i) => $"{i + 1},{F(l)}"));
-            report.Section($"{r.Method}: accuracy {r.AccuracyBefore:P1} → {r.AccuracyAfter:P1}")
-                .Chart(LineCurves.SimilarityOverCheckpoints(x, vsBase.Select(d => d.NodeJaccard).ToList(),
-                    vsBase.Select(d => d.EdgeJaccard).ToList(), $"{r.Method}: similarity to the base circuit"))
-                .Chart(LineCurves.TrainingCurves(Enumerable.Range(1, r.Losses.Count).Select(i => (double)i).ToList(), r.Losses, null, $"{r.Method}: training loss"));
-            summary.Add($"{r.Method},{F(r.AccuracyBefore)},{F(r.AccuracyAfter)},{r.TrainableParameters},{F(vsBase[^1].NodeJaccard)},{F(vsBase[^1].EdgeJaccard)},{F(r.Faithfulness[^1])},{(r.CriticalLayers is null ? "" : string.Join(" ", r.CriticalLayers))}");
+            using var model0 = Load();
+            var loaded = steps.Select(st => _store.TryLoadCircuit(CircuitRel(st), model0.Config)!).Prepend(baseCircuit).ToList();
+            reporter.Log($"{method}: finished earlier, read from disk");
+            return new MethodRun(done, loaded);
         }
-        WriteCsv("summary.csv", "method,accuracy_before,accuracy_after,trainable_parameters,final_node_jaccard,final_edge_jaccard,final_faithfulness,critical_layers", summary);
-        if (_faithCurve.Count > 0)
-            report.Section("Faithfulness of the base circuit vs edge budget")
-                .Chart(LineCurves.FaithfulnessVsEdgeBudget(_faithCurve.Select(c => (double)c.Item1).ToList(),
-                    [new CurveSeries("EAP-IG", _faithCurve.Select(c => c.Item2).ToList())]));
-        var lora = runs.FirstOrDefault(r => r.Method == "lora");
-        var clora = runs.FirstOrDefault(r => r.Method == "circuitlora");
-        if (lora is not null && clora is not null)
+
+        using var model = Load();
+        LoraModel? lora = null;
+        List<int>? critical = null;
+        int? ro = null, rc = null;
+        double[]? layerChange = null;
+        try
         {
-            var change = CircuitLoRaPlanner.LayerEdgeChange(lora.Circuits[0], lora.Circuits[^1]);
-            WriteCsv("layer_edge_change.csv", "layer,change", change.Select((c, l) => $"{l},{F(c)}"));
-            report.Section("LoRA vs CircuitLoRA")
-                .Chart(Bars.LoraComparison(["accuracy after"], [lora.AccuracyAfter], [clora.AccuracyAfter], yTitle: "exact match"))
-                .Chart(Bars.PerLayerEdgeChange(change, "Edge change per layer (LoRA run; source-node layer)", "Σ |Δ score|"));
+            var loraConfig = new LoraConfig { Rank = s.LoraRank, Alpha = 2 * s.LoraRank };
+            if (method == "lora") lora = LoraModel.Attach(model, loraConfig, s.Seed);
+            else if (method == "circuitlora")
+            {
+                var loraRun = earlier.Single(r => r.Method == "lora");
+                int k = s.CriticalLayers ?? Math.Max(1, Math.Min(CircuitLoRaPlanner.DefaultCriticalLayers, model.Config.NLayers / 2));
+                k = Math.Min(k, model.Config.NLayers);
+                var budget = CircuitLoRaPlanner.MatchBudget(model.Config, LoRaTargets.AllSeparate(model.Config), s.LoraRank, k);
+                layerChange = CircuitLoRaPlanner.LayerEdgeChange(baseCircuit.Circuit, loraRun.Circuits[^1].Circuit);
+                var plan = CircuitLoRaPlanner.Plan(model.Config.NLayers, CircuitLoRaPlanner.CriticalLayers(layerChange, k: k),
+                    budget.OtherRank, budget.CriticalRank);
+                (critical, ro, rc) = ([.. plan.CriticalLayers], budget.OtherRank, budget.CriticalRank);
+                reporter.Log($"CircuitLoRA: critical layers {string.Join(",", critical)}; r_o = {ro}, r_c = {rc} " +
+                             $"(LoRA r = {s.LoraRank} on every layer has {budget.TargetParameters:N0} parameters, this plan {budget.PlanParameters:N0})");
+                lora = LoraModel.Attach(model, (loraConfig with { Rank = budget.OtherRank, Alpha = 2 * budget.OtherRank })
+                    .WithLayerPlan(plan.Layers.ToDictionary(kv => kv.Key, kv => (kv.Value.Rank, kv.Value.Alpha))), s.Seed);
+            }
+            long trainable = lora?.TrainableParameterCount ?? model.parameters().Where(x => x.requires_grad).Sum(x => x.numel());
+            double ratio = (double)trainable / model.ParameterCount;
+
+            var examples = data.Train.Select(e => TrainingExample.FromText(model, e.Clean, " " + e.Label)).ToList();
+            var cfg = new TrainingConfig
+            {
+                Steps = s.Steps, BatchSize = s.BatchSize, LearningRate = lora is null ? s.FullLearningRate : s.LoraLearningRate,
+                WarmupSteps = Math.Min(10, s.Steps / 5), Seed = s.Seed, Schedule = LrScheduleKind.Linear, CheckpointEvery = s.CheckpointEvery,
+            };
+            var runDir = Path.Combine(_store.Directory.Root, "runs", method);
+            var trainer = new Trainer(model, cfg, lora, runDir);
+
+            using (var train = reporter.Phase($"{method}: fine-tune {s.Steps} steps", s.Steps))
+            using (var circuits = reporter.Phase($"{method}: circuits at {steps.Count} checkpoints", steps.Count))
+            {
+                circuits.SetValue(steps.Count(st => _store.HasCircuit(CircuitRel(st))));
+                var onStep = new SyncProgress<TrainingProgress>(p =>
+                {
+                    train.SetValue(p.Step);
+                    if (!steps.Contains(p.Step) || _store.HasCircuit(CircuitRel(p.Step))) return;
+                    bool wasTraining = lora?.Training ?? false;
+                    if (lora is not null) lora.Training = false;
+                    var d = probe.Discover(model, $"{method} step {p.Step}", null, ct);
+                    if (lora is not null) lora.Training = wasTraining;
+                    _store.SaveCircuit(CircuitRel(p.Step), d.Circuit, d.Faithfulness);
+                    circuits.Advance();
+                    if (!s.KeepCheckpoints) DropOlderCheckpoints(runDir, p.Step, st => st == 0 || _store.HasCircuit(CircuitRel(st)));
+                    reporter.Log($"  {method} step {p.Step}: loss {p.Loss:F4}, circuit {d.Circuit.NodeCountInCircuit} nodes / " +
+                                 $"{d.Circuit.EdgeCountInCircuit} edges, faithfulness {d.Faithfulness:F3}");
+                });
+                var result = trainer.Train(examples, null, onStep, ct, resume: true);
+                if (result.Cancelled) throw new OperationCanceledException(ct);
+                if (result.ResumedFromStep > 0) reporter.Log($"{method}: resumed from checkpoint step {result.ResumedFromStep}");
+
+                // A checkpoint whose circuit was not finished (stopped in between): analyse it from the saved weights.
+                var missing = steps.Where(st => !_store.HasCircuit(CircuitRel(st))).ToList();
+                if (missing.Count > 0)
+                {
+                    var infos = CheckpointManager.List(runDir).ToDictionary(i => i.Step);
+                    var manager = new CheckpointManager(runDir);
+                    foreach (var st in missing)
+                    {
+                        ct.ThrowIfCancellationRequested();
+                        if (!infos.TryGetValue(st, out var info))
+                            throw new InvalidOperationException($"{runDir}: no checkpoint for step {st}; delete the folder and run again.");
+                        manager.LoadInto(info, model, lora);
+                        var d = probe.Discover(model, $"{method} step {st}", null, ct);
+                        _store.SaveCircuit(CircuitRel(st), d.Circuit, d.Faithfulness);
+                        circuits.Advance();
+                    }
+                    manager.LoadInto(infos[s.Steps], model, lora);
+                }
+
+                var series = steps.Select(st => _store.TryLoadCircuit(CircuitRel(st), model.Config)!).Prepend(baseCircuit).ToList();
+                double after = DefaultModelRecipe.Accuracy(model, data.Test);
+                var finalCurve = probe.Curves(model, [series[^1].Circuit], baseResult.Budgets)[0];
+                var methodResult = new MethodResult(method, baseResult.Accuracy, after, trainable, ratio, [0, .. steps], result.Losses,
+                    finalCurve, critical, ro, rc, layerChange);
+                _store.SaveResult(method, methodResult);
+                return new MethodRun(methodResult, series);
+            }
         }
-        report.Section("Summary").Preformatted(string.Join("\n", summary.Prepend("method,acc_before,acc_after,trainable,node_J,edge_J,faithfulness,critical")));
-        report.Save(Path.Combine(s.Out, "report.html"));
+        finally
+        {
+            lora?.Dispose();
+        }
     }
 
-    private string F(double v) => v.ToString("G6", _ic);
-
-    private void WriteCsv(string name, string header, IEnumerable<string> rows) =>
-        WriteText(name, header + "\n" + string.Join("\n", rows) + "\n");
-
-    private void WriteText(string name, string text)
+    /// <summary>Deletes checkpoints before <paramref name="latest"/> whose circuit is done: resuming needs only the latest.</summary>
+    private static void DropOlderCheckpoints(string runDir, int latest, Func<int, bool> analysed)
     {
-        var path = Path.Combine(s.Out, name);
-        var tmp = path + ".tmp";
-        File.WriteAllText(tmp, text, Encoding.UTF8);
-        File.Move(tmp, path, overwrite: true);
+        foreach (var info in CheckpointManager.List(runDir))
+            if (info.Step < latest && analysed(info.Step) && info.Directory is { } d) System.IO.Directory.Delete(d, recursive: true);
+    }
+
+    private CompositionResult Composition(HookedTransformer model, CancellationToken ct)
+    {
+        const string composite = "composite";
+        string[] subTasks = ["composite-bracket", "composite-outer"];
+        if (_store.TryLoadResult<CompositionResult>("composition") is { } done) return done;
+
+        var circuits = new Dictionary<string, StoredCircuit>();
+        CircuitProbe? compositeProbe = null;
+        try
+        {
+            foreach (var task in subTasks.Prepend(composite))
+            {
+                ct.ThrowIfCancellationRequested();
+                var data = TaskData.Create(model, task, Math.Min(s.Examples, 500), s.Seed);
+                var probe = new CircuitProbe(model, data.Test.Take(s.AttributionExamples).ToList(), task, s.Edges, s.IgSteps);
+                circuits[task] = CircuitAt(RunStore.CircuitPath("composition", task), model, probe, $"{task} (base model)", ct);
+                if (task == composite) compositeProbe = probe;
+                else probe.Dispose();
+            }
+            var comp = circuits[composite].Circuit;
+            var union = CircuitComposition.Merge(subTasks.Select(t => circuits[t].Circuit).ToList(), comp.EdgeCountInCircuit)
+                .WithMetadata(new CircuitMetadata { Task = composite, Method = "union of sub-task circuits", Label = "union",
+                    ModelFingerprint = model.Config.Fingerprint, Metric = comp.Metadata.Metric, IgSteps = s.IgSteps });
+            using var phase = reporter.Phase("composition: union vs composite faithfulness", 1);
+            double unionFaith = compositeProbe!.Faithfulness(model, union);
+            _store.SaveCircuit(RunStore.CircuitPath("composition", "union"), union, unionFaith);
+            var budgets = Budgets(comp.Layout.EdgeCount);
+            var curves = compositeProbe.Curves(model, [comp, union], budgets);
+            var diff = CircuitComparison.Compare(comp, union);
+            var result = new CompositionResult(composite, subTasks, circuits[composite].Faithfulness, unionFaith,
+                subTasks.Select(t => circuits[t].Faithfulness).ToList(), diff.NodeJaccard, diff.EdgeJaccard,
+                comp.EdgeCountInCircuit, union.EdgeCountInCircuit, comp.NodeCountInCircuit, union.NodeCountInCircuit,
+                budgets, curves[0], curves[1]);
+            _store.SaveResult("composition", result);
+            reporter.Log($"composition: union of sub-task circuits vs composite circuit: node J {diff.NodeJaccard:F2}, edge J {diff.EdgeJaccard:F2}; " +
+                         $"faithfulness {unionFaith:F3} (union) vs {result.CompositeFaithfulness:F3} (composite)");
+            return result;
+        }
+        finally { compositeProbe?.Dispose(); }
     }
 }
 

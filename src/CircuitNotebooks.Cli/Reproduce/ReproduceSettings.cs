@@ -1,21 +1,101 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using CircuitNotebooks.Cli.Infrastructure;
+using CircuitNotebooks.Cli.Options;
+
 namespace CircuitNotebooks.Cli.Reproduce;
 
-/// <summary>Everything `reproduce` needs; written to the output folder as config.json.</summary>
+/// <summary>
+/// Everything `reproduce` needs. Defaults, then a JSON config file (--config, same names in camelCase), then the
+/// options given on the command line. Written to the output folder as config.json; a re-run with the same --out
+/// resumes only with the same settings.
+/// </summary>
 public sealed record ReproduceSettings
 {
+    public static readonly string[] AllMethods = ["full", "lora", "circuitlora"];
+
     public string Model { get; init; } = "data/models/tiny-neox";
     public string Device { get; init; } = "cpu";
+    public string DType { get; init; } = "float32";
     public string Task { get; init; } = "addsub";
-    public int Steps { get; init; } = 100;
-    public int CheckpointEvery { get; init; } = 25;
-    public string[] Methods { get; init; } = ["full", "lora", "circuitlora"];
-    public double EdgeFraction { get; init; } = 0.05;
+    public int Steps { get; init; } = 300;
+    public int CheckpointEvery { get; init; } = 30;
+    public string[] Methods { get; init; } = AllMethods;
+    public EdgeBudget Edges { get; init; } = EdgeBudget.Default;
     public int IgSteps { get; init; } = 5;
     public int Seed { get; init; } = 42;
-    public int Examples { get; init; } = 1000;
-    public int AttributionExamples { get; init; } = 32;
+    public string Out { get; init; } = "out/reproduce";
+    /// <summary>Examples generated for the task (90 % train, 10 % test).</summary>
+    public int Examples { get; init; } = 2000;
+    /// <summary>Examples of the test split that circuits are discovered and evaluated on.</summary>
+    public int AttributionExamples { get; init; } = 64;
+    public int BatchSize { get; init; } = 16;
+    /// <summary>Plain LoRA rank (α = 2r); CircuitLoRA gets (r_o, r_c) with the same parameter count.</summary>
     public int LoraRank { get; init; } = 8;
+    /// <summary>CircuitLoRA's critical layers k; null = min(5, layers / 2).</summary>
+    public int? CriticalLayers { get; init; }
     public double FullLearningRate { get; init; } = 3e-4;
     public double LoraLearningRate { get; init; } = 3e-3;
-    public string Out { get; init; } = "out/reproduce";
+    /// <summary>Keep every training checkpoint; false keeps only the latest (full-model checkpoints of big models are large).</summary>
+    public bool KeepCheckpoints { get; init; } = true;
+    /// <summary>Also compare the union of the composite task's sub-task circuits with its own circuit.</summary>
+    public bool Composition { get; init; } = true;
+
+    internal static readonly JsonSerializerOptions Json = new()
+    {
+        WriteIndented = true,
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
+        ReadCommentHandling = JsonCommentHandling.Skip,
+        AllowTrailingCommas = true,
+    };
+
+    public string ToJson() => JsonSerializer.Serialize(this, Json);
+
+    public static ReproduceSettings FromJsonFile(string path)
+    {
+        if (!File.Exists(path)) throw CliException.Usage($"--config '{path}': file not found.");
+        try
+        {
+            return JsonSerializer.Deserialize<ReproduceSettings>(File.ReadAllText(path), Json)
+                   ?? throw CliException.Usage($"--config '{path}': the file is empty.");
+        }
+        catch (JsonException e)
+        {
+            throw CliException.Usage($"--config '{path}': {e.Message}");
+        }
+    }
+
+    /// <summary>Methods in the order they must run (CircuitLoRA needs LoRA's circuits).</summary>
+    public IReadOnlyList<string> OrderedMethods => AllMethods.Where(Methods.Contains).ToArray();
+
+    /// <summary>Checks every value; the message names the option.</summary>
+    public ReproduceSettings Validate()
+    {
+        static void Need(bool ok, string message) { if (!ok) throw CliException.Usage(message); }
+        Need(Device is "cpu" or "cuda", $"--device must be cpu or cuda (got '{Device}').");
+        ModelLoading.ParseDType(DType);
+        TaskCatalog.Validate(Task);
+        Need(Steps > 0, $"--steps must be positive (got {Steps}).");
+        Need(CheckpointEvery > 0, $"--checkpoint-every must be positive (got {CheckpointEvery}).");
+        Need(CheckpointEvery <= Steps, $"--checkpoint-every ({CheckpointEvery}) is larger than --steps ({Steps}): no checkpoint would be analysed.");
+        Need(Methods.Length > 0, "--methods is empty; give a comma list of full, lora, circuitlora.");
+        foreach (var m in Methods)
+            Need(AllMethods.Contains(m), $"--methods: unknown method '{m}'. Methods: {string.Join(", ", AllMethods)}.");
+        Need(Methods.Distinct().Count() == Methods.Length, $"--methods lists a method twice ({string.Join(",", Methods)}).");
+        Need(!Methods.Contains("circuitlora") || Methods.Contains("lora"),
+            "--methods: circuitlora needs lora too (its critical layers come from where the LoRA run's circuit changed).");
+        Need(IgSteps > 0, $"--ig-steps must be positive (got {IgSteps}).");
+        Need(Examples >= 20, $"examples must be at least 20 (got {Examples}).");
+        Need(AttributionExamples > 0, $"attributionExamples must be positive (got {AttributionExamples}).");
+        Need(BatchSize > 0, $"batchSize must be positive (got {BatchSize}).");
+        Need(LoraRank > 0, $"loraRank must be positive (got {LoraRank}).");
+        Need(CriticalLayers is null or > 0, $"criticalLayers must be positive (got {CriticalLayers}).");
+        Need(FullLearningRate > 0 && LoraLearningRate > 0, "learning rates must be positive.");
+        Need(!string.IsNullOrWhiteSpace(Out), "--out must name a directory.");
+        return this;
+    }
+
+    /// <summary>Settings that change results; a resumed run must match these exactly.</summary>
+    public string ResultKey() => (this with { Out = "", Device = "", KeepCheckpoints = true }).ToJson();
 }

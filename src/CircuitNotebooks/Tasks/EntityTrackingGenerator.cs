@@ -98,7 +98,10 @@ public sealed class EntityTrackingGenerator(string name, EntityTrackingOptions o
             }
             else
             {
-                (cObjs, cBoxes) = (Sample(rng, objects, n), Sample(rng, labels, n));
+                // A private stream keyed by the clean prompt: the clean prompts (and so accuracies measured on them) are
+                // the same whichever counterfactual is asked for.
+                var cfRng = new Random(unchecked(seed * 31 + StableHash(Render(objs, boxes, boxes[qi]))));
+                (cObjs, cBoxes) = (Sample(cfRng, objects, n), Sample(cfRng, labels, n));
             }
             string clean = Render(objs, boxes, boxes[qi]);
             var meta = new Dictionary<string, string>
@@ -116,6 +119,14 @@ public sealed class EntityTrackingGenerator(string name, EntityTrackingOptions o
                 objs[qi], cObjs[qj], meta);
             return (clean, ex);
         });
+    }
+
+    /// <summary>FNV-1a: string.GetHashCode is randomised per process, and the data must not be.</summary>
+    private static int StableHash(string text)
+    {
+        uint h = 2166136261;
+        foreach (char c in text) h = (h ^ c) * 16777619;
+        return (int)h;
     }
 
     /// <summary>The prompt text for objects/boxes in segment order and the queried box label.</summary>

@@ -41,8 +41,9 @@ public static class TinySuite
     public static ITaskGenerator CompositeBracket => new CompositeGenerator("tiny-composite-bracket", CompositePart.Bracket, CompositeOptions);
     public static ITaskGenerator CompositeOuter => new CompositeGenerator("tiny-composite-outer", CompositePart.Outer, CompositeOptions);
 
-    public static ITaskGenerator EntityTracking => new EntityTrackingGenerator("tiny-entity-tracking",
-        new EntityTrackingOptions(NumBoxes: 3, Objects: Objects, BoxLabels: BoxLabels));
+    public static ITaskGenerator EntityTracking => new EntityTrackingGenerator("tiny-entity-tracking", EntityTrackingOptions);
+
+    public static EntityTrackingOptions EntityTrackingOptions => new(NumBoxes: 3, Objects: Objects, BoxLabels: BoxLabels);
 
     /// <summary>Tiny-suite generators by name (the CLI's --task values).</summary>
     public static IReadOnlyDictionary<string, Func<ITaskGenerator>> ByName { get; } = new Dictionary<string, Func<ITaskGenerator>>
@@ -52,7 +53,10 @@ public static class TinySuite
         ["composite"] = () => Composite,
         ["composite-bracket"] = () => CompositeBracket,
         ["composite-outer"] = () => CompositeOuter,
-        ["entity-tracking"] = () => EntityTracking,
+        // Fresh counterfactuals: circuit discovery by logit difference needs a corrupted answer that differs from the
+        // clean one (the swap counterfactual keeps the object). Clean prompts equal EntityTracking's.
+        ["entity-tracking"] = () => new EntityTrackingGenerator("tiny-entity-tracking",
+            EntityTrackingOptions with { Counterfactual = EntityCounterfactual.Fresh }),
     };
 
     public static ITaskGenerator Get(string name) => ByName.TryGetValue(name, out var f)
