@@ -139,7 +139,6 @@ internal static class Nb07EntityTracking
                 int found = 0;
                 groups = EntityTrackingCircuit.Discover(model, clean, counterfactual, steps, progress: new Progress<HeadGroup>(_ => progress.Report(++found)));
             }
-            var circuit = EntityTrackingCircuit.Sites(groups);
 
             // Scores as CSV (NaN where a head cannot reach the receivers) and one heatmap per group.
             foreach (var g in groups)
@@ -165,42 +164,78 @@ internal static class Nb07EntityTracking
                 all_reachable_heads_together = Together(i),
             }));
             groupFrame.WriteCsv(Path.Combine(outDir, "groups.csv"));
-            Console.WriteLine($"circuit sites: {circuit.Count}");
             groupFrame
             """)
         .Markdown("""
             ## Do the value fetchers fetch the value?
 
-            A group A head should attend, from the last token, to the answer object's token in the context and copy it.
-            For each head: its mean attention weight on that token over the test prompts, how often that token gets its
-            largest weight, and its mean weight on the query label.
+            A value fetcher should attend, from the last token, to the answer object's token in the context and copy it.
+            The attention patterns say whether group A does. For each head, over the test prompts: its mean attention
+            weight on the answer object, how often that token gets its largest weight, and its mean weight on the query
+            label and on the label's earlier occurrence.
             """)
         .Code("""
-            var fetchers = groups[0].Heads;
-            var attention = new List<(string Head, double ToAnswer, double ArgmaxIsAnswer, double ToQueryLabel)>();
-            using (torch.NewDisposeScope())
-            using (torch.no_grad())
+            // Attention of the given heads from a role's token: to the answer object (its occurrence in the context),
+            // to the query label and to the label's earlier occurrence.
+            Frame<int, string> AttentionFrom(IReadOnlyList<AttentionHead> heads, string role)
             {
-                var (_, patterns) = model.RunWithCache(test.Tokens, n => n.EndsWith(".attn.hook_pattern", StringComparison.Ordinal), test.AttentionMask);
-                using (patterns)
+                var rows = new List<(string Head, double ToAnswer, double ArgmaxIsAnswer, double ToQueryLabel, double ToPrevQueryLabel)>();
+                using (torch.NewDisposeScope())
+                using (torch.no_grad())
                 {
-                    var ids = test.Tokens.cpu().data<long>().ToArray();
-                    var last = test.PositionsOf(PromptBatch.Last);
-                    var queryLabel = test.PositionsOf(EntityTrackingBatches.QueryLabel);
-                    // The answer object occurs once in the context: its first occurrence is the token to fetch.
-                    var answer = Enumerable.Range(0, test.Rows).Select(r => Enumerable.Range(0, last[r]).First(p => ids[r * test.Length + p] == test.Labels[r])).ToArray();
-                    foreach (var h in fetchers)
+                    var names = heads.Select(h => $"blocks.{h.Layer}.attn.hook_pattern").ToHashSet();
+                    var (_, patterns) = model.RunWithCache(test.Tokens, names.Contains, test.AttentionMask);
+                    using (patterns)
                     {
-                        var pattern = patterns[$"blocks.{h.Layer}.attn.hook_pattern"].select(1, h.Head).cpu().to_type(ScalarType.Float64).data<double>().ToArray(); // [b, q, k]
-                        double Weight(int r, int k) => pattern[(r * test.Length + last[r]) * test.Length + k];
-                        var rows = Enumerable.Range(0, test.Rows).ToList();
-                        attention.Add((h.ToString(), rows.Average(r => Weight(r, answer[r])),
-                            rows.Count(r => Enumerable.Range(0, last[r] + 1).MaxBy(k => Weight(r, k)) == answer[r]) / (double)test.Rows,
-                            rows.Average(r => Weight(r, queryLabel[r]))));
+                        int P = test.Length;
+                        var ids = test.Tokens.cpu().data<long>().ToArray();
+                        var from = test.PositionsOf(role);
+                        var query = test.PositionsOf(EntityTrackingBatches.QueryLabel);
+                        var prev = test.PositionsOf(EntityTrackingBatches.PrevQueryLabel);
+                        var answer = Enumerable.Range(0, test.Rows).Select(r => Enumerable.Range(0, P).First(p => ids[r * P + p] == test.Labels[r])).ToArray();
+                        var all = Enumerable.Range(0, test.Rows).ToList();
+                        foreach (var h in heads)
+                        {
+                            var pattern = patterns[$"blocks.{h.Layer}.attn.hook_pattern"].select(1, h.Head).cpu().to_type(ScalarType.Float64).data<double>().ToArray(); // [b, q, k]
+                            double Weight(int r, int k) => pattern[(r * P + from[r]) * P + k];
+                            rows.Add((h.ToString(), all.Average(r => Weight(r, answer[r])),
+                                all.Count(r => Enumerable.Range(0, from[r] + 1).MaxBy(k => Weight(r, k)) == answer[r]) / (double)test.Rows,
+                                all.Average(r => Weight(r, query[r])), all.Average(r => Weight(r, prev[r]))));
+                        }
                     }
                 }
+                return Frame.FromRecords(rows.Select(a => new
+                {
+                    head = a.Head, from_token = role, to_answer = a.ToAnswer, argmax_is_answer = a.ArgmaxIsAnswer, to_query_label = a.ToQueryLabel, to_prev_query_label = a.ToPrevQueryLabel,
+                }));
             }
-            Frame.FromRecords(attention.Select(a => new { head = a.Head, attention_to_answer = a.ToAnswer, argmax_is_answer = a.ArgmaxIsAnswer, attention_to_query_label = a.ToQueryLabel }))
+            AttentionFrom(groups[0].Heads, PromptBatch.Last)
+            """)
+        .Markdown("""
+            ## One step more: where does the object come from?
+
+            A head that attends to the query label rather than the object copies whatever sits *there*: the object must
+            already have been fetched into the query label's position (with prompts of fixed length that position is a
+            fixed distance from the last token, so the head needs no positional query — which would leave B empty). One
+            step outside the paper's recipe tests this: score every head at the query label through group A's
+            **values** (`Q`, same selection rule). The circuit used from here on is A–D plus Q.
+            """)
+        .Code("""
+            var qScores = groups[0].Heads.Count == 0 ? null
+                : HeadPathPatching.Scores(model, clean, counterfactual.Tokens, EntityTrackingBatches.QueryLabel, new HeadReceivers(groups[0].Heads, ReceiverInput.V));
+            var q = qScores is null ? null : new HeadGroup("Q", EntityTrackingBatches.QueryLabel, steps[0].Selection.Select(qScores), qScores);
+            var circuitGroups = groups.Append(q).OfType<HeadGroup>().ToList();
+            var circuit = EntityTrackingCircuit.Sites(circuitGroups);
+            Console.WriteLine($"circuit sites: {circuit.Count}");
+            if (q is null) Console.WriteLine("group A is empty: nothing to score through its values");
+            else
+            {
+                Frame.FromRecords(from l in Enumerable.Range(0, model.Config.NLayers) from h in Enumerable.Range(0, model.Config.NHeads)
+                                  select new { layer = l, head = h, score = qScores![l, h] }).WriteCsv(Path.Combine(outDir, "scores_Q.csv"));
+                Console.WriteLine($"Q: {string.Join(" ", q.Heads)}");
+                display(Heatmaps.LayerByHead(qScores!, "Q: patched at query_label → A's values", "Δp / p"));
+                if (q.Heads.Count > 0) display(AttentionFrom(q.Heads, EntityTrackingBatches.QueryLabel));
+            }
             """)
         .Markdown("""
             ## Faithfulness: does the circuit alone do the task?
@@ -236,7 +271,7 @@ internal static class Nb07EntityTracking
             **completeness = |F(C \ K) − F(M \ K)|** is small. K: each group, and random thirds of the circuit.
             """)
         .Code("""
-            var subsets = groups.Where(g => g.Heads.Count > 0).Select(g => (Name: $"group {g.Name}", Sites: g.Sites)).ToList();
+            var subsets = circuitGroups.Where(g => g.Heads.Count > 0).Select(g => (Name: $"group {g.Name}", Sites: g.Sites)).ToList();
             if (circuit.Count > 0)
                 subsets.AddRange(MeanAblationEvaluator.RandomSubsets(circuit, randomCircuits, 1.0 / 3, seed).Select((s, i) => (Name: $"random {i + 1}", Sites: s)));
             var completeness = subsets.Select(s => (s.Name, Result: ablation.Completeness(test, circuit, s.Sites))).ToList();
@@ -273,7 +308,7 @@ internal static class Nb07EntityTracking
         .Code("""
             var dcmOptions = new DcmOptions { Epochs = dcmEpochs };
             var dcm = new List<(string Group, EntityDesideratum Desideratum, DcmResult Result, double AllPatched)>();
-            var dcmGroups = groups.Where(g => g.Heads.Count > 0).ToList();
+            var dcmGroups = circuitGroups.Where(g => g.Heads.Count > 0).ToList();
             using (var progress = NotebookKit.Progress<int>(i => new ProgressBar("DCM", i, dcmGroups.Count * 3)))
                 foreach (var g in dcmGroups)
                 foreach (var d in Enum.GetValues<EntityDesideratum>())
@@ -347,7 +382,7 @@ internal static class Nb07EntityTracking
             """)
         .Code("""
             var patchSets = new List<(string Name, IReadOnlyList<HeadSite> Sites)> { ("circuit", circuit) };
-            patchSets.AddRange(groups.Where(g => g.Heads.Count > 0).Select(g => ($"group {g.Name}", g.Sites)));
+            patchSets.AddRange(circuitGroups.Where(g => g.Heads.Count > 0).Select(g => ($"group {g.Name}", g.Sites)));
             var randomSites = allSites.OrderBy(_ => rng.Next()).Take(circuit.Count).ToList();
             patchSets.Add(("random sites", randomSites));
             var cmap = patchSets.Select(s => new
@@ -372,7 +407,7 @@ internal static class Nb07EntityTracking
         .Code("""
             double gain = ftAccuracy - baseAccuracy;
             Console.WriteLine($"base accuracy {baseAccuracy:P1}, fine-tuned {ftAccuracy:P1} (chance {1.0 / numBoxes:P1})");
-            Console.WriteLine($"circuit: {string.Join("; ", groups.Select(g => $"{g.Name} {g.Heads.Count}"))} heads; faithfulness {faithfulness:F2} " +
+            Console.WriteLine($"circuit: {string.Join("; ", circuitGroups.Select(g => $"{g.Name} {g.Heads.Count}"))} heads; faithfulness {faithfulness:F2} " +
                               $"(random {randomFaith.Average():F2}), in the fine-tuned model {ftFaithfulness:F2}");
             if (gain >= 0.02)
                 Console.WriteLine($"share of the fine-tuning gain recovered by CMAP of the circuit: {(cmap[0].output - baseAccuracy) / gain:P0}" +

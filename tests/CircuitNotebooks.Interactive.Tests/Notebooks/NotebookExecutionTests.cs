@@ -220,10 +220,12 @@ public class NotebookExecutionTests(ITestOutputHelper log)
         var groups = Csv.Read(Path.Combine(nb.OutDir, "groups.csv"));
         Assert.Equal(new[] { "A", "B", "C", "D" }, groups.Select(g => g["group"]));
         var heads = groups.ToDictionary(g => g["group"], g => g["heads"].Split(' ', StringSplitOptions.RemoveEmptyEntries));
-        string? previous = null;
-        foreach (var g in groups)
+        // The notebook's extra step Q scores heads at the query label through A's values.
+        Assert.NotEmpty(heads["A"]);
+        heads["Q"] = nb.Printed("Q").Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        foreach (var (group, previous) in new (string, string?)[] { ("A", null), ("B", "A"), ("C", "B"), ("D", "C"), ("Q", "A") })
         {
-            var grid = Csv.Read(Path.Combine(nb.OutDir, $"scores_{g["group"]}.csv"));
+            var grid = Csv.Read(Path.Combine(nb.OutDir, $"scores_{group}.csv"));
             Assert.Equal(L * H, grid.Count);
             int reach = previous is null ? L : heads[previous].Length == 0 ? 0 : heads[previous].Max(Layer);
             foreach (var cell in grid)
@@ -231,11 +233,10 @@ public class NotebookExecutionTests(ITestOutputHelper log)
             var expected = grid.Where(c => !double.IsNaN(Score(c)) && Score(c) <= threshold)
                 .OrderBy(Score).ThenBy(c => int.Parse(c["layer"])).ThenBy(c => int.Parse(c["head"]))
                 .Take(topK).Select(c => $"a{c["layer"]}.h{c["head"]}");
-            Assert.Equal(expected, heads[g["group"]]);
-            previous = g["group"];
+            Assert.Equal(expected, heads[group]);
         }
-        int sites = heads.Values.Sum(h => h.Length); // groups sit at different roles except A and B (both at the last token)
-        sites -= heads["A"].Intersect(heads["B"]).Count();
+        // Sites are (head, role): A and B share the last token, C and Q the query label.
+        int sites = heads.Values.Sum(h => h.Length) - heads["A"].Intersect(heads["B"]).Count() - heads["C"].Intersect(heads["Q"]).Count();
         Assert.Equal(sites, (int)nb.PrintedNumber("circuit sites"));
 
         // Mean ablation of nothing (every head kept at every token) is the model itself: faithfulness exactly 1.
