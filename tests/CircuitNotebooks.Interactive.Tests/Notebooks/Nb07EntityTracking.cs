@@ -50,11 +50,11 @@ internal static class Nb07EntityTracking
             string vocabulary = "tiny";   // "tiny": the default model's objects and box labels; "paper": nouns and letters A–Z
             int numBoxes = 3;
             int testExamples = 500;       // accuracy, faithfulness, completeness and CMAP (paper: 500)
-            int patchingExamples = 200;   // prompt pairs for path patching; rows the model gets wrong are dropped
+            int patchingExamples = 150;   // prompt pairs for path patching; rows the model gets wrong are dropped
             int topK = 6;                 // at most this many heads per group (paper, Llama-7B: 20 / 5 / 10 / 5 of 1024)
             double threshold = -0.02;     // ... and only heads whose patch lowers p(answer) by at least 2 %
             int referenceExamples = 500;  // prompts whose per-position mean head outputs replace ablated heads
-            int randomCircuits = 10;      // random baselines for faithfulness and completeness
+            int randomCircuits = 5;       // random baselines for faithfulness and completeness
             int dcmTrain = 256;           // DCM examples per group and desideratum (trained on), and held out (mask selection)
             int dcmEval = 128;
             int dcmEpochs = 2;
