@@ -376,9 +376,9 @@ internal static class Nb07EntityTracking
             Cross-model activation patching runs the base model on the test prompts with some head activations taken from
             the fine-tuned model on the same prompts. If copying the circuit's heads (at their tokens) lifts the base model
             to the fine-tuned accuracy, the improvement lives in those heads: fine-tuning enhanced the existing mechanism.
-            Copying the heads' **output**, or only their **values** (with keys and queries left to the base model),
-            separates "attends better" from "carries better information". A sanity check: patching the base model into
-            itself changes nothing.
+            Copying the heads' **output**, only their **values**, or only their **queries and keys** separates "carries
+            better information" from "attends better". A sanity check: patching the base model into itself changes
+            nothing.
             """)
         .Code("""
             var patchSets = new List<(string Name, IReadOnlyList<HeadSite> Sites)> { ("circuit", circuit) };
@@ -420,7 +420,9 @@ internal static class Nb07EntityTracking
 
             1. **A circuit exists and is faithful.** Faithfulness near 1 with random circuits near 0 says a few heads at a few
                tokens carry the task. On a model near chance there is little behaviour to explain, and path patching on the
-               few rows it gets right may pick up noise.
+               few rows it gets right may pick up noise. Empty groups B–D, with the all-heads-together score into A's
+               queries near 0, say the model does not route the query through heads at the last token: the attention
+               check and step Q show what it does instead.
             2. **The groups have the paper's functions.** DCM selects heads per desideratum: A should pass "object value",
                B and C "positional". Compare eval accuracy with "all patched" and with chance (1 / `numBoxes`).
             3. **Fine-tuning enhances the existing mechanism.** The base circuit stays faithful in the fine-tuned model, and
