@@ -34,6 +34,7 @@ internal static class Nb07EntityTracking
             """)
         .Code(NotebookSources.Setup + NotebookSources.FineTuningUsings + """
 
+            using CircuitNotebooks.Hooks;
             using CircuitNotebooks.Patching;
             using Deedle;
             """)
@@ -57,10 +58,10 @@ internal static class Nb07EntityTracking
             int dcmTrain = 256;           // DCM examples per group and desideratum (trained on), and held out (mask selection)
             int dcmEval = 128;
             int dcmEpochs = 2;
-            int ftExamples = 2000;        // fine-tuning on entity tracking (full fine-tuning, answer token only)
-            int ftSteps = 200;
-            int ftBatchSize = 32;
-            double ftLearningRate = 1e-3;
+            int ftExamples = 4000;        // fine-tuning on entity tracking (full fine-tuning, answer token only)
+            int ftSteps = 600;
+            int ftBatchSize = 64;
+            double ftLearningRate = 3e-3;
             int seed = 7;
             string outDir = "out/07-entity-tracking";
             """)
@@ -131,13 +132,12 @@ internal static class Nb07EntityTracking
             Console.WriteLine($"path-patching rows: {clean.Rows} of {patchingExamples} answered correctly");
             if (clean.Rows == 0) throw new InvalidOperationException("The model answers no patching prompt correctly: there is no behaviour to explain.");
 
+            var steps = EntityTrackingCircuit.Steps(new HeadSelection(TopK: topK, Threshold: threshold));
             IReadOnlyList<HeadGroup> groups;
             using (var progress = NotebookKit.Progress<int>(i => new ProgressBar("path patching, groups A–D", i, 4)))
             {
                 int found = 0;
-                groups = EntityTrackingCircuit.Discover(model, clean, counterfactual,
-                    EntityTrackingCircuit.Steps(new HeadSelection(TopK: topK, Threshold: threshold)),
-                    progress: new Progress<HeadGroup>(_ => progress.Report(++found)));
+                groups = EntityTrackingCircuit.Discover(model, clean, counterfactual, steps, progress: new Progress<HeadGroup>(_ => progress.Report(++found)));
             }
             var circuit = EntityTrackingCircuit.Sites(groups);
 
@@ -150,13 +150,57 @@ internal static class Nb07EntityTracking
                 if (g.Scores.Cast<double>().All(double.IsNaN)) Console.WriteLine($"{g.Name}: no head can reach the receivers (previous group empty or in layer 0)");
                 else display(Heatmaps.LayerByHead(g.Scores, $"{g.Name} ({EntityTrackingCircuit.Roles[g.Name]}): patched at {g.Position}", "Δp / p"));
             }
-            var groupFrame = Frame.FromRecords(groups.Select(g => new
+            // Heads can matter together while each alone stays under the threshold: the score of patching every head
+            // that can reach a step's receivers at once (NaN when none can).
+            double Together(int i)
+            {
+                var receivers = i == 0 ? HeadReceivers.Logits : new HeadReceivers(groups[i - 1].Heads, steps[i].Composition);
+                int reach = i == 0 ? model.Config.NLayers : groups[i - 1].Heads.Count == 0 ? 0 : groups[i - 1].Heads.Max(h => h.Layer);
+                var senders = (from l in Enumerable.Range(0, reach) from h in Enumerable.Range(0, model.Config.NHeads) select new AttentionHead(l, h)).ToList();
+                return senders.Count == 0 ? double.NaN : HeadPathPatching.Score(model, clean, counterfactual.Tokens, steps[i].Position, senders, receivers);
+            }
+            var groupFrame = Frame.FromRecords(groups.Select((g, i) => new
             {
                 group = g.Name, role = EntityTrackingCircuit.Roles[g.Name], position = g.Position, heads = string.Join(" ", g.Heads), count = g.Heads.Count,
+                all_reachable_heads_together = Together(i),
             }));
             groupFrame.WriteCsv(Path.Combine(outDir, "groups.csv"));
             Console.WriteLine($"circuit sites: {circuit.Count}");
             groupFrame
+            """)
+        .Markdown("""
+            ## Do the value fetchers fetch the value?
+
+            A group A head should attend, from the last token, to the answer object's token in the context and copy it.
+            For each head: its mean attention weight on that token over the test prompts, how often that token gets its
+            largest weight, and its mean weight on the query label.
+            """)
+        .Code("""
+            var fetchers = groups[0].Heads;
+            var attention = new List<(string Head, double ToAnswer, double ArgmaxIsAnswer, double ToQueryLabel)>();
+            using (torch.NewDisposeScope())
+            using (torch.no_grad())
+            {
+                var (_, patterns) = model.RunWithCache(test.Tokens, n => n.EndsWith(".attn.hook_pattern", StringComparison.Ordinal), test.AttentionMask);
+                using (patterns)
+                {
+                    var ids = test.Tokens.cpu().data<long>().ToArray();
+                    var last = test.PositionsOf(PromptBatch.Last);
+                    var queryLabel = test.PositionsOf(EntityTrackingBatches.QueryLabel);
+                    // The answer object occurs once in the context: its first occurrence is the token to fetch.
+                    var answer = Enumerable.Range(0, test.Rows).Select(r => Enumerable.Range(0, last[r]).First(p => ids[r * test.Length + p] == test.Labels[r])).ToArray();
+                    foreach (var h in fetchers)
+                    {
+                        var pattern = patterns[$"blocks.{h.Layer}.attn.hook_pattern"].select(1, h.Head).cpu().to_type(ScalarType.Float64).data<double>().ToArray(); // [b, q, k]
+                        double Weight(int r, int k) => pattern[(r * test.Length + last[r]) * test.Length + k];
+                        var rows = Enumerable.Range(0, test.Rows).ToList();
+                        attention.Add((h.ToString(), rows.Average(r => Weight(r, answer[r])),
+                            rows.Count(r => Enumerable.Range(0, last[r] + 1).MaxBy(k => Weight(r, k)) == answer[r]) / (double)test.Rows,
+                            rows.Average(r => Weight(r, queryLabel[r]))));
+                    }
+                }
+            }
+            Frame.FromRecords(attention.Select(a => new { head = a.Head, attention_to_answer = a.ToAnswer, argmax_is_answer = a.ArgmaxIsAnswer, attention_to_query_label = a.ToQueryLabel }))
             """)
         .Markdown("""
             ## Faithfulness: does the circuit alone do the task?
