@@ -57,10 +57,7 @@ public static class DefaultModelRecipe
     {
         random.manual_seed(s.Seed);
         // Tiny matrices: one thread avoids OpenMP hand-off costs that dominate at this size (and spin-waiting on busy machines).
-        int threads = get_num_threads();
-        set_num_threads(1);
-        try { return TrainCore(s, progress, cancel); }
-        finally { set_num_threads(threads); }
+        return OnOneThread(() => TrainCore(s, progress, cancel));
     }
 
     private static HookedTransformer TrainCore(PretrainSettings s, IProgress<PretrainProgress>? progress, CancellationToken cancel)
@@ -80,9 +77,14 @@ public static class DefaultModelRecipe
     {
         // Same as CreateUntrained: NeoX checkpoints have no unembedding bias, so it must stay at its loaded zero.
         phaseOneModel.unembed_b_U.requires_grad_(false);
+        OnOneThread(() => { RunEntityPhase(phaseOneModel, s, progress, cancel); return 0; });
+    }
+
+    private static T OnOneThread<T>(Func<T> run)
+    {
         int threads = get_num_threads();
         set_num_threads(1);
-        try { RunEntityPhase(phaseOneModel, s, progress, cancel); }
+        try { return run(); }
         finally { set_num_threads(threads); }
     }
 
