@@ -110,7 +110,7 @@ public sealed class Attention : nn.Module
         Tensor output;
         if (_options.UseAttnResult)
         {
-            var wO = EffectiveWeight(W_O, "W_O").reshape(h, dh, _cfg.DModel);
+            var wO = OutputWeight();
             var result = HookResult.Run(einsum("bphe,hem->bphm", z, wO));
             output = result.sum(2);
         }
@@ -144,7 +144,8 @@ public sealed class Attention : nn.Module
             var y = x.matmul(w.permute(1, 0, 2).reshape(d, heads * dh));
             if (Adapters.TryGetValue(name, out var ad)) y = y + ad.Apply(x);
             if (bias is not null) y = y + bias.reshape(heads * dh);
-            return y.reshape(x.shape[0], x.shape[1], heads, dh);
+            y = y.reshape(x.shape[0], x.shape[1], heads, dh);
+            return _options.ExpandKvHeads && heads < _cfg.NHeads ? y.repeat_interleave(_cfg.NHeads / heads, dim: 2) : y;
         }
         var weff = EffectiveWeight(w, name); // [heads, d, dh]
         var beff = bias as Tensor;
@@ -157,6 +158,21 @@ public sealed class Attention : nn.Module
         var ys = einsum("bphd,hde->bphe", x, weff);
         return beff is null ? ys : ys + beff;
     }
+
+    /// <summary>
+    /// The effective q (0), k (1) or v (2) projection [n_heads, d_model, d_head] (adapters folded in, key/value heads
+    /// repeated per query head): what maps a head's normalised input to its hook_q/hook_k/hook_v slice.
+    /// </summary>
+    internal Tensor InputWeight(int kind)
+    {
+        var (w, name) = kind switch { 0 => (W_Q, "W_Q"), 1 => (W_K, "W_K"), 2 => (W_V, "W_V"), _ => throw new ArgumentOutOfRangeException(nameof(kind)) };
+        var weff = EffectiveWeight(w, name);
+        int group = _cfg.NHeads / (int)w.shape[0];
+        return group > 1 ? weff.repeat_interleave(group, dim: 0) : weff;
+    }
+
+    /// <summary>The effective W_O [n_heads, d_head, d_model]: hook_z slice h times it is head h's hook_result.</summary>
+    internal Tensor OutputWeight() => EffectiveWeight(W_O, "W_O").reshape(_cfg.NHeads, _cfg.DHead, _cfg.DModel);
 
     /// <summary>The weight in its TransformerLens layout with any adapter's dense delta folded in.</summary>
     private Tensor EffectiveWeight(Parameter w, string name)

@@ -10,4 +10,9 @@ public sealed class ModelOptions
     public bool UseAttnResult { get; set; }
     /// <summary>Give each head its own copy of its q/k/v input (<c>hook_q_input</c> etc.) [b, p, h, d_model].</summary>
     public bool UseSplitQkvInput { get; set; }
+    /// <summary>
+    /// Grouped-query attention only: repeat k and v per query head before <c>hook_k</c>/<c>hook_v</c>, so those hooks
+    /// (and gradients taken there) are per query head [b, p, n_heads, d_head]. Set by edge attribution.
+    /// </summary>
+    internal bool ExpandKvHeads { get; set; }
 }

@@ -20,7 +20,7 @@ public class EdgePatchingTests
         using var opts = EdgeOptions(model);
         var (_, corrupt) = EdgeForward.CaptureSources(model, g, batch.Corrupted, batch.AttentionMask);
         var w = tensor(patch.Select(x => x ? 1f : 0f).ToArray(), [1, g.NForward, g.NBackward]);
-        return EdgeForward.PatchedLogits(model, g, batch.Clean, batch.AttentionMask, corrupt, w, any);
+        return EdgeForward.PatchedLogits(model, g, batch.Clean, batch.AttentionMask, EdgeForward.ByNode(corrupt), w, any);
     }
 
     [Theory, MemberData(nameof(ModelFixtures.All), MemberType = typeof(ModelFixtures))]

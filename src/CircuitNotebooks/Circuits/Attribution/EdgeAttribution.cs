@@ -49,7 +49,6 @@ public static class EdgeAttribution
         var total = new double[F * B];
         var perExample = options.PerExample ? new List<float[]>() : null;
         int examples = 0;
-        using var edgeMode = EdgeForward.EdgeMode(model);
         using var realMask = tensor(real.Select(x => x ? 1f : 0f).ToArray(), [F, B]).DetachFromDisposeScope();
         foreach (var batch in batches)
         {
@@ -60,7 +59,7 @@ public static class EdgeAttribution
             {
                 AttributionMethod.Eap => IgInputs(model, g, batch, 1, options.Cancellation),
                 AttributionMethod.EapIgInputs => IgInputs(model, g, batch, options.Steps, options.Cancellation),
-                AttributionMethod.EapIgActivations => IgActivations(model, g, batch, options.Steps, options.Cancellation),
+                AttributionMethod.EapIgActivations => IgActivationsInEdgeMode(model, g, batch, options.Steps, options.Cancellation),
                 _ => throw new ArgumentOutOfRangeException(nameof(options), options.Method, "unknown method"),
             }; // [b, F, B]
             scores = (scores.to(ScalarType.Float32, CPU) * realMask.unsqueeze(0)).contiguous();
@@ -85,23 +84,37 @@ public static class EdgeAttribution
         return left.bmm(right);
     }
 
+    /// <summary>
+    /// EAP-IG over inputs with plain forwards (<see cref="PlainEdgeRun"/>). The clean step (α = 1) runs first so its
+    /// source outputs give the differences every later step contracts with; Σ_k is taken on scores, not gradients
+    /// (the contraction is linear), so nothing of size n_bwd × tokens × d_model is kept.
+    /// </summary>
     private static Tensor IgInputs(HookedTransformer model, EdgeLayout g, AttributionBatch batch, int steps, CancellationToken ct)
     {
-        var (_, corrupt) = EdgeForward.CaptureSources(model, g, batch.Corrupted, batch.AttentionMask);
+        var (_, corrupt, _) = PlainEdgeRun.CaptureSources(model, g, batch.Corrupted, batch.AttentionMask);
+        var acc = zeros([batch.Rows, g.NBackward, g.NForward], dtype: corrupt.dtype, device: corrupt.device);
+        Tensor? diffs = null;
+        PlainEdgeRun.AccumulateScores(model, g, batch.Clean, batch.AttentionMask, batch.Metric, null, captureSources: true,
+            clean => diffs = PlainEdgeRun.ByForwardNode(corrupt - clean!).MoveToOuterDisposeScope(), acc);
         Tensor cleanInput;
         using (no_grad()) cleanInput = model.ForwardResidual(batch.Clean, batch.AttentionMask, 0);
         var delta = cleanInput - corrupt.select(2, 0); // clean − corrupt embeddings [b, p, d]
-        Tensor? gradSum = null, clean = null;
-        for (int k = 1; k <= steps; k++)
+        for (int k = 1; k < steps; k++)
         {
             ct.ThrowIfCancellationRequested();
             double alpha = (double)k / steps;
-            Func<int, Tensor, Tensor?> replace = (group, act) => group != 0 || k == steps ? null : act - (1 - alpha) * delta;
-            var (grads, sources, _) = EdgeForward.GradientRun(model, g, batch.Clean, batch.AttentionMask, batch.Metric, replace, k == steps);
-            gradSum = gradSum is null ? grads : gradSum + grads;
-            if (k == steps) clean = sources;
+            using var _ = no_grad();
+            var input = cleanInput - (1 - alpha) * delta;
+            PlainEdgeRun.AccumulateScores(model, g, batch.Clean, batch.AttentionMask, batch.Metric, input, captureSources: false,
+                _ => diffs!, acc);
         }
-        return Contract(corrupt - clean!, gradSum! / steps);
+        return acc.div_(steps).transpose(1, 2); // [b, F, B]
+    }
+
+    private static Tensor IgActivationsInEdgeMode(HookedTransformer model, EdgeLayout g, AttributionBatch batch, int steps, CancellationToken ct)
+    {
+        using var edgeMode = EdgeForward.EdgeMode(model);
+        return IgActivations(model, g, batch, steps, ct);
     }
 
     private static Tensor IgActivations(HookedTransformer model, EdgeLayout g, AttributionBatch batch, int steps, CancellationToken ct)

@@ -109,46 +109,65 @@ internal static class EdgeForward
         return (stacked, captureSources ? cat(parts, 2) : null, m.detach());
     }
 
+    /// <summary>Sources [b, p, n_fwd, d] → [n_fwd, b·p·d], the layout <see cref="PatchedLogits"/> reads.</summary>
+    internal static Tensor ByNode(Tensor sources) => sources.permute(2, 0, 1, 3).reshape(sources.shape[2], -1).contiguous();
+
     /// <summary>
     /// Edge-patched logits [G·b, p, V]: copy c of the batch feeds destination v the sum of its sources from this run
     /// plus patch[c, u, v] · (a_u(corrupt) − a_u(current)) — patch = 1 takes the edge from the corrupted run. Exactly
     /// one forward for all G copies; sources are "current" values, so patches compose along paths.
+    /// <paramref name="corruptByNode"/> is the corrupted run's sources in the <see cref="ByNode"/> layout. Each layer's
+    /// q, k and v corrections come from one matrix product over only the sources that some patched edge reads.
     /// </summary>
-    internal static Tensor PatchedLogits(HookedTransformer model, EdgeLayout g, Tensor tokens, Tensor? mask, Tensor corruptSources,
+    internal static Tensor PatchedLogits(HookedTransformer model, EdgeLayout g, Tensor tokens, Tensor? mask, Tensor corruptByNode,
         Tensor patch, bool[] anyPatchedDest)
     {
         using var _ = no_grad();
-        long G = patch.shape[0], b = tokens.shape[0], p = tokens.shape[1], d = corruptSources.shape[3];
+        long G = patch.shape[0], b = tokens.shape[0], p = tokens.shape[1], d = model.Config.DModel;
         int F = g.NForward, L = g.NLayers, H = g.NHeads;
-        var w = patch.to(corruptSources.dtype, corruptSources.device);
-        var buf = zeros([G, b, p, F, d], dtype: corruptSources.dtype, device: corruptSources.device);
-        var corrupt = corruptSources.unsqueeze(0);
+        var w = patch.to(corruptByNode.dtype, CPU).contiguous();
+        var used = w.abs().sum(0L, false).data<float>().ToArray(); // [F, B] flattened: |weight| over copies
+        var buf = empty([G, F, b * p * d], dtype: corruptByNode.dtype, device: corruptByNode.device); // corrupt − current
+        var corrupt = corruptByNode.unsqueeze(0);
         var hooks = new List<(string, HookFunction)>();
         for (int i = 0; i < GroupCount(g); i++)
         {
             var (start, width) = GroupRange(g, i);
             hooks.Add((GroupHook(i), (act, h) =>
             {
-                var cur = AsGroup(act).reshape(G, b, p, width, d);
-                buf.narrow(3, start, width).copy_(corrupt.narrow(3, start, width) - cur);
+                var cur = AsGroup(act).reshape(G, b, p, width, d).permute(0, 3, 1, 2, 4);
+                buf.narrow(1, start, width).view(G, width, b, p, d).copy_(corrupt.narrow(1, start, width).view(1, width, b, p, d) - cur);
                 return null;
             }));
         }
-        HookFunction Dest(int j0, int width) => (act, h) =>
+        // delta [G, width, b·p·d] for destinations j0 .. j0 + width − 1, or null when none of them is patched.
+        Tensor? Delta(int j0, int width)
         {
             if (!Enumerable.Range(j0, width).Any(j => anyPatchedDest[j])) return null;
-            int prefix = g.UpstreamPrefix(j0);
-            var delta = einsum("gbpud,guj->gbpjd", buf.narrow(3, 0, prefix), w.narrow(1, 0, prefix).narrow(2, j0, width));
-            return act + (act.dim() == 3 ? delta.reshape(act.shape) : delta.reshape(act.shape));
-        };
+            int prefix = g.UpstreamPrefix(j0), B = g.NBackward;
+            var rows = Enumerable.Range(0, prefix).Where(u => Enumerable.Range(j0, width).Any(j => used[u * B + j] != 0)).Select(u => (long)u).ToArray();
+            if (rows.Length == 0) return null;
+            using var idx = tensor(rows);
+            var wSel = w.narrow(2, j0, width).index_select(1, idx).to(buf.device); // [G, k, width]
+            var src = rows.Length == prefix ? buf.narrow(1, 0, prefix) : buf.index_select(1, idx.to(buf.device));
+            return wSel.transpose(1, 2).bmm(src);
+        }
+        Tensor AddTo(Tensor act, Tensor delta, int offset, int width)
+        {
+            var part = delta.narrow(1, offset, width).reshape(G, width, b, p, d).permute(0, 2, 3, 1, 4).reshape(act.shape);
+            return act + part;
+        }
         for (int l = 0; l < L; l++)
         {
-            hooks.Add(($"blocks.{l}.hook_q_input", Dest(g.QkvIndex(l, 0, 0), H)));
-            hooks.Add(($"blocks.{l}.hook_k_input", Dest(g.QkvIndex(l, 1, 0), H)));
-            hooks.Add(($"blocks.{l}.hook_v_input", Dest(g.QkvIndex(l, 2, 0), H)));
-            hooks.Add(($"blocks.{l}.hook_mlp_in", Dest(g.MlpInIndex(l), 1)));
+            Tensor? qkv = null;
+            int j0 = g.QkvIndex(l, 0, 0);
+            hooks.Add(($"blocks.{l}.hook_q_input", (act, h) => (qkv = Delta(j0, 3 * H)) is null ? null : AddTo(act, qkv, 0, H)));
+            hooks.Add(($"blocks.{l}.hook_k_input", (act, h) => qkv is null ? null : AddTo(act, qkv, H, H)));
+            hooks.Add(($"blocks.{l}.hook_v_input", (act, h) => qkv is null ? null : AddTo(act, qkv, 2 * H, H)));
+            int jm = g.MlpInIndex(l);
+            hooks.Add(($"blocks.{l}.hook_mlp_in", (act, h) => Delta(jm, 1) is { } dm ? AddTo(act, dm, 0, 1) : null));
         }
-        hooks.Add(($"blocks.{L - 1}.hook_resid_post", Dest(g.LogitsIndex, 1)));
+        hooks.Add(($"blocks.{L - 1}.hook_resid_post", (act, h) => Delta(g.LogitsIndex, 1) is { } dl ? AddTo(act, dl, 0, 1) : null));
         var bigTokens = G == 1 ? tokens : tokens.repeat(G, 1);
         var bigMask = mask is null ? null : G == 1 ? mask : mask.repeat(G, 1);
         return model.RunWithHooks(bigTokens, hooks, bigMask);

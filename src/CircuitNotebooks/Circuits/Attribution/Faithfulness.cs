@@ -39,9 +39,8 @@ public sealed class FaithfulnessEvaluator : IDisposable
         Layout = new EdgeLayout(model.Config);
         _real = Layout.RealEdges();
         using var scope = NewDisposeScope();
-        using var mode = EdgeForward.EdgeMode(model);
-        var (corruptLogits, corrupt) = EdgeForward.CaptureSources(model, Layout, batch.Corrupted, batch.AttentionMask);
-        _corrupt = corrupt.DetachFromDisposeScope();
+        var (corruptLogits, corrupt, _) = PlainEdgeRun.CaptureSources(model, Layout, batch.Corrupted, batch.AttentionMask);
+        _corrupt = EdgeForward.ByNode(corrupt).DetachFromDisposeScope();
         using var _ = no_grad();
         CorruptedMetric = batch.Metric.Evaluate(corruptLogits);
         CleanMetric = batch.Metric.Evaluate(model.Forward(batch.Clean, batch.AttentionMask));

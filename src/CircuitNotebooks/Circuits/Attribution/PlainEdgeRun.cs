@@ -1,0 +1,176 @@
+using CircuitNotebooks.Hooks;
+using CircuitNotebooks.Models;
+using CircuitNotebooks.Patching;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace CircuitNotebooks.Circuits.Attribution;
+
+/// <summary>
+/// Edge-level quantities from forwards of the model as it normally runs (no split q/k/v inputs, no per-head results),
+/// which is what makes EAP / EAP-IG cost about as much as the plain forwards and backwards they need:
+/// <list type="bullet">
+/// <item>Source outputs: head h's hook_result is hook_z[h] · W_O[h], computed after the forward from hook_z.</item>
+/// <item>Destination gradients: in a split-input forward every head's q/k/v input holds the same value resid_pre, so the
+/// gradient at head h's q input is the norm's input gradient (closed form, <see cref="Norm.InputGradient"/>) of
+/// W_Q[h] · ∂M/∂hook_q[h]. One backward to hook_q/k/v gives all of them; MLP and logits inputs are plain tensors.</item>
+/// </list>
+/// Scores are contracted as soon as a backward is done (S[b, v, u] += Σ_{p,d} grad_v · diff_u), so no
+/// [b, p, n_bwd, d] gradient buffer is ever built.
+/// </summary>
+internal static class PlainEdgeRun
+{
+    /// <summary>Plain analysis mode for the lifetime of the handle (per-query-head k/v under GQA), old flags restored after.</summary>
+    internal static IDisposable PlainMode(HookedTransformer model)
+    {
+        var o = model.Options;
+        bool r = o.UseAttnResult, s = o.UseSplitQkvInput, e = o.ExpandKvHeads;
+        o.UseAttnResult = false;
+        o.UseSplitQkvInput = false;
+        o.ExpandKvHeads = true;
+        return new Restore(() => { o.UseAttnResult = r; o.UseSplitQkvInput = s; o.ExpandKvHeads = e; });
+    }
+
+    /// <summary>
+    /// No-grad forward: logits, source outputs [b, p, n_fwd, d] in forward order, and the residual every destination
+    /// group reads: index 2l = resid_pre of layer l (q/k/v inputs), 2l + 1 = MLP l input, 2L = final residual.
+    /// </summary>
+    internal static (Tensor Logits, Tensor Sources, Tensor[] Residuals) CaptureSources(HookedTransformer model, EdgeLayout g,
+        Tensor tokens, Tensor? mask)
+    {
+        using var _ = no_grad();
+        using var mode = PlainMode(model);
+        var recorder = new SourceRecorder(model, g);
+        int L = g.NLayers;
+        var residuals = new Tensor[2 * L + 1];
+        var hooks = recorder.Hooks(null).ToList();
+        for (int l = 0; l < L; l++)
+        {
+            int slot = l;
+            hooks.Add(($"blocks.{l}.hook_resid_pre", (act, h) => { residuals[2 * slot] = act.detach().MoveToOuterDisposeScope(); return null; }));
+            hooks.Add(($"blocks.{l}.hook_mlp_in", (act, h) => { residuals[2 * slot + 1] = act.detach().MoveToOuterDisposeScope(); return null; }));
+        }
+        hooks.Add(($"blocks.{L - 1}.hook_resid_post", (act, h) => { residuals[2 * L] = act.detach().MoveToOuterDisposeScope(); return null; }));
+        var logits = model.RunWithHooks(tokens, hooks, mask);
+        return (logits, recorder.Sources(), residuals);
+    }
+
+    /// <summary>Source differences [b, p, n_fwd, d] → [b, n_fwd, p·d], the layout the contraction wants.</summary>
+    internal static Tensor ByForwardNode(Tensor diffs)
+    {
+        long b = diffs.shape[0], p = diffs.shape[1], F = diffs.shape[2], d = diffs.shape[3];
+        return diffs.permute(0, 2, 1, 3).reshape(b, F, p * d);
+    }
+
+    /// <summary>
+    /// One forward with autograd (blocks.0.hook_resid_pre replaced by <paramref name="input"/> when given) and one
+    /// backward of Σ_rows metric; adds Σ_{p,d} ∂M/∂input_v · diff_u into <paramref name="acc"/> [b, n_bwd, n_fwd].
+    /// <paramref name="diffs"/> gets this run's sources [b, p, n_fwd, d] (null unless <paramref name="captureSources"/>)
+    /// and returns the differences in the <see cref="ByForwardNode"/> layout; it runs between forward and backward.
+    /// </summary>
+    internal static void AccumulateScores(HookedTransformer model, EdgeLayout g, Tensor tokens, Tensor? mask, Metric metric,
+        Tensor? input, bool captureSources, Func<Tensor?, Tensor> diffs, Tensor acc)
+    {
+        using var scope = NewDisposeScope();
+        using var mode = PlainMode(model);
+        int L = g.NLayers, H = g.NHeads;
+        var recorder = captureSources ? new SourceRecorder(model, g) : null;
+        var residPre = new Tensor[L];
+        var qkv = new Tensor[3 * L];
+        var mlpIn = new Tensor[L];
+        Tensor? final = null;
+        var hooks = new List<(string, HookFunction)>();
+        Tensor diffsByNode;
+        Tensor metricSum;
+        using (enable_grad())
+        {
+            // The input is a fresh leaf so gradients flow even when every parameter is frozen.
+            hooks.Add(("blocks.0.hook_resid_pre", (act, h) => residPre[0] = (input ?? act).detach().requires_grad_(true).MoveToOuterDisposeScope()));
+            for (int l = 1; l < L; l++)
+            {
+                int layer = l;
+                hooks.Add(($"blocks.{l}.hook_resid_pre", (act, h) => { residPre[layer] = act.MoveToOuterDisposeScope(); return null; }));
+            }
+            if (recorder is not null) hooks.AddRange(recorder.Hooks(residPre));
+            for (int l = 0; l < L; l++)
+            {
+                int layer = l;
+                hooks.Add(($"blocks.{l}.attn.hook_q", (act, h) => { qkv[3 * layer] = act.MoveToOuterDisposeScope(); return null; }));
+                hooks.Add(($"blocks.{l}.attn.hook_k", (act, h) => { qkv[3 * layer + 1] = act.MoveToOuterDisposeScope(); return null; }));
+                hooks.Add(($"blocks.{l}.attn.hook_v", (act, h) => { qkv[3 * layer + 2] = act.MoveToOuterDisposeScope(); return null; }));
+                // A copy, so this destination's gradient is not merged with the residual's other readers.
+                hooks.Add(($"blocks.{l}.hook_mlp_in", (act, h) => mlpIn[layer] = act.clone().MoveToOuterDisposeScope()));
+            }
+            hooks.Add(($"blocks.{L - 1}.hook_resid_post", (act, h) => final = act.clone().MoveToOuterDisposeScope()));
+            var logits = model.RunWithHooks(tokens, hooks, mask);
+            metricSum = metric.PerExample(logits).sum();
+        }
+        diffsByNode = diffs(recorder?.Sources());
+        var targets = qkv.Concat(mlpIn).Append(final!).ToArray();
+        var grads = autograd.grad([metricSum], targets, allow_unused: true);
+        var diffsT = diffsByNode.transpose(1, 2); // [b, p·d, n_fwd]
+        long b = tokens.shape[0], p = tokens.shape[1], d = model.Config.DModel;
+        using var _ = no_grad();
+        for (int l = 0; l < L; l++)
+        {
+            // q, k and v destinations of a layer are contiguous in the backward order: one contraction for all 3H.
+            var gOut = cat([Grad(grads, targets, 3 * l), Grad(grads, targets, 3 * l + 1), Grad(grads, targets, 3 * l + 2)], 2); // [b, p, 3H, dh]
+            var attn = model.Blocks[l].attn;
+            var w = cat([attn.InputWeight(0), attn.InputWeight(1), attn.InputWeight(2)], 0); // [3H, d, dh]
+            var gNorm = einsum("bphe,hde->bhpd", gOut, w);
+            var gIn = model.Blocks[l].ln1.InputGradient(residPre[l].detach().unsqueeze(1), gNorm); // [b, 3H, p, d]
+            acc.narrow(1, g.QkvIndex(l, 0, 0), 3 * H).add_(gIn.reshape(b, 3 * H, p * d).bmm(diffsT));
+            var gMlp = Grad(grads, targets, 3 * L + l);
+            acc.narrow(1, g.MlpInIndex(l), 1).add_(gMlp.reshape(b, 1, p * d).bmm(diffsT));
+        }
+        var gFinal = Grad(grads, targets, 4 * L);
+        acc.narrow(1, g.LogitsIndex, 1).add_(gFinal.reshape(b, 1, p * d).bmm(diffsT));
+    }
+
+    /// <summary>A destination the metric does not depend on has no gradient: zero.</summary>
+    private static Tensor Grad(IList<Tensor> grads, Tensor[] targets, int i) =>
+        grads[i] is null || grads[i].IsInvalid ? zeros_like(targets[i]) : grads[i].detach();
+
+    /// <summary>Records input, per-head results (from hook_z) and MLP outputs of one forward.</summary>
+    private sealed class SourceRecorder(HookedTransformer model, EdgeLayout g)
+    {
+        private readonly Tensor?[] _z = new Tensor?[g.NLayers];
+        private readonly Tensor?[] _mlp = new Tensor?[g.NLayers];
+        private Tensor? _input;
+        private Tensor[]? _residPre;
+
+        /// <param name="residPre">When given, the input is read from its slot 0 after the forward (it may be replaced).</param>
+        public IEnumerable<(string, HookFunction)> Hooks(Tensor[]? residPre)
+        {
+            _residPre = residPre;
+            if (residPre is null)
+                yield return ("blocks.0.hook_resid_pre", (act, h) => { _input = act.detach().MoveToOuterDisposeScope(); return null; });
+            for (int l = 0; l < g.NLayers; l++)
+            {
+                int layer = l;
+                yield return ($"blocks.{l}.attn.hook_z", (act, h) => { _z[layer] = act.detach().MoveToOuterDisposeScope(); return null; });
+                yield return ($"blocks.{l}.hook_mlp_out", (act, h) => { _mlp[layer] = act.detach().MoveToOuterDisposeScope(); return null; });
+            }
+        }
+
+        /// <summary>[b, p, n_fwd, d]: input, then per layer the heads' results and the MLP output (b_O excluded).</summary>
+        public Tensor Sources()
+        {
+            using var _ = no_grad();
+            var input = _residPre is not null ? _residPre[0].detach() : _input!;
+            var parts = new List<Tensor> { input.unsqueeze(2) };
+            for (int l = 0; l < g.NLayers; l++)
+            {
+                parts.Add(einsum("bphe,hem->bphm", _z[l]!, model.Blocks[l].attn.OutputWeight()));
+                parts.Add(_mlp[l]!.unsqueeze(2));
+            }
+            return cat(parts, 2);
+        }
+    }
+
+    private sealed class Restore(Action undo) : IDisposable
+    {
+        private Action? _undo = undo;
+        public void Dispose() => Interlocked.Exchange(ref _undo, null)?.Invoke();
+    }
+}
