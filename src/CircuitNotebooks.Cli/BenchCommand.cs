@@ -17,13 +17,21 @@ internal static class BenchCommand
     {
         var quick = new Option<bool>("--quick") { Description = "Smoke run: fewer repeats, smaller batches (noisier numbers)." };
         var csv = new Option<string>("--csv") { Description = "Also write the table as CSV to this file.", HelpName = "file" };
-        var cmd = new Command("bench", "Measure the engine's performance ratios (hooks, EAP-IG, faithfulness, patching, LoRA vs full training).") { quick, csv };
+        var only = new Option<string[]>("--only")
+        {
+            Description = "Run only these parts: forward, attribution, training (default: all).", HelpName = "part",
+            AllowMultipleArgumentsPerToken = true,
+        };
+        only.AcceptOnlyFromAmong("forward", "attribution", "training");
+        var cmd = new Command("bench", "Measure the engine's performance ratios (hooks, EAP-IG, faithfulness, patching, LoRA vs full training).") { quick, csv, only };
         CommandAction.Set(cmd, ctx, verbose, (p, ct) =>
         {
             bool q = p.GetValue(quick);
+            var parts = p.GetValue(only) is { Length: > 0 } o ? o.ToHashSet() : ["forward", "attribution", "training"];
             var table = new CsvTable("bench.csv", ["measure", "value", "target"]);
             SpectreReporter.Run(ctx.Out, null, r =>
             {
+                if (parts.Contains("forward"))
                 using (r.Phase("forward: hooks, cache, GFLOP/s", 1))
                 {
                     var f = ForwardBenchmark.Run(repeats: q ? 3 : 10);
@@ -33,16 +41,20 @@ internal static class BenchCommand
                     table.Add("raw libtorch matmul GFLOP/s", Fmt(f.MatmulGflops, "F1"), "report");
                 }
                 ct.ThrowIfCancellationRequested();
+                if (parts.Contains("attribution"))
                 using (r.Phase("attribution: EAP-IG, faithfulness, memory, head patching", 1))
                 {
                     var (a, what) = Attribution(q);
                     table.Add($"EAP-IG(m=5) / (7 fwd + 5 bwd) ({what})", Fmt(a.EapIgRatio, "F2"), "≤ 1.3");
                     table.Add("faithfulness evaluation / one forward", Fmt(a.FaithfulnessRatio, "F2"), "≤ 1.5");
                     table.Add($"edge scoring peak memory / activation-difference size ({a.ReferenceBytes / 1048576.0:F1} MiB)",
-                        a.ScoringPeakBytes < 0 ? "n/a (no /proc)" : $"{a.MemoryRatio:F2} ({a.ScoringPeakBytes / 1048576.0:F1} MiB)", "report (lower bound)");
+                        a.ScoringPeakBytes < 0 ? "n/a (no /proc)" : $"{a.MemoryRatio:F2} ({a.ScoringPeakBytes / 1048576.0:F1} MiB)", "report");
+                    table.Add("plain forward + backward peak memory (same batch, for scale)",
+                        a.ForwardBackwardPeakBytes < 0 ? "n/a (no /proc)" : $"{a.ForwardBackwardPeakBytes / 1048576.0:F1} MiB", "report");
                     table.Add("activation patching, all heads: naive loop / batched", Fmt(a.HeadPatchingSpeedup, "F1") + "×", "report (> 1)");
                 }
                 ct.ThrowIfCancellationRequested();
+                if (parts.Contains("training"))
                 using (r.Phase("training: full vs LoRA vs CircuitLoRA", 1))
                 {
                     var t = TrainingBenchmarks.Run(new TrainingBenchmarkOptions

@@ -53,21 +53,23 @@ public sealed class Norm : nn.Module
     }
 
     /// <summary>
-    /// ∂L/∂x of this norm at input <paramref name="x"/> [.., d] for the output gradient <paramref name="gradOut"/>
-    /// (any shape broadcasting against x, e.g. [n_heads, b, p, d] against [b, p, d]), in closed form:
-    /// with ĝ = w ⊙ gradOut and x̂ the normalised input, (ĝ − mean ĝ − x̂ · mean(ĝ x̂)) / σ for LayerNorm and
-    /// (ĝ − x̂ · mean(ĝ x̂)) / σ for RMSNorm. Lets edge attribution get per-head input gradients from one shared
-    /// forward instead of running the norm once per head.
+    /// ∂L/∂x of this norm at input <paramref name="x"/> [.., d] for the output gradient <paramref name="grad"/> (any
+    /// shape broadcasting against x, e.g. [3·n_heads, b, p, d] against [1, b, p, d]), written into
+    /// <paramref name="grad"/> and returned. Closed form, with ĝ = w ⊙ grad and x̂ the normalised input:
+    /// (ĝ − mean ĝ − x̂ · mean(ĝ x̂)) / σ for LayerNorm, (ĝ − x̂ · mean(ĝ x̂)) / σ for RMSNorm. Lets edge attribution
+    /// get every head's input gradient from one shared forward instead of running the norm once per head; in place
+    /// because these tensors are the largest of that computation.
     /// </summary>
-    internal Tensor InputGradient(Tensor x, Tensor gradOut)
+    internal Tensor InputGradientInPlace(Tensor x, Tensor grad)
     {
         using var _ = no_grad();
         var centred = _kind == NormKind.LayerNorm ? x - x.mean([-1], keepdim: true) : x;
         var inv = (centred.pow(2).mean([-1], keepdim: true) + _eps).rsqrt();
         var xhat = centred * inv;
-        var g = gradOut * w;
-        var dot = (g * xhat).mean([-1], keepdim: true);
-        var inner = _kind == NormKind.LayerNorm ? g - g.mean([-1], keepdim: true) - xhat * dot : g - xhat * dot;
-        return inner * inv;
+        grad.mul_(w);
+        var dot = (grad * xhat).mean([-1], keepdim: true);
+        if (_kind == NormKind.LayerNorm) grad.sub_(grad.mean([-1], keepdim: true));
+        grad.addcmul_(xhat, dot, -1);
+        return grad.mul_(inv);
     }
 }

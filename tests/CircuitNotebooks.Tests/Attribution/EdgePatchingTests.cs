@@ -18,9 +18,11 @@ public class EdgePatchingTests
         var any = new bool[g.NBackward];
         for (int i = 0; i < patch.Length; i++) if (patch[i]) any[i % g.NBackward] = true;
         using var opts = EdgeOptions(model);
+        // Sources captured in split mode (per-head hook_result), independently of the plain capture faithfulness uses.
         var (_, corrupt) = EdgeForward.CaptureSources(model, g, batch.Corrupted, batch.AttentionMask);
+        var byNode = corrupt.permute(2, 0, 1, 3).reshape(g.NForward, -1).contiguous();
         var w = tensor(patch.Select(x => x ? 1f : 0f).ToArray(), [1, g.NForward, g.NBackward]);
-        return EdgeForward.PatchedLogits(model, g, batch.Clean, batch.AttentionMask, EdgeForward.ByNode(corrupt), w, any);
+        return EdgeForward.PatchedLogits(model, g, batch.Clean, batch.AttentionMask, byNode, w, any);
     }
 
     [Theory, MemberData(nameof(ModelFixtures.All), MemberType = typeof(ModelFixtures))]

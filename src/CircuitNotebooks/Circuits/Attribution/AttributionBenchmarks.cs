@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using CircuitNotebooks.Models;
+using CircuitNotebooks.Native;
 using CircuitNotebooks.Patching;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -14,21 +15,24 @@ public sealed record AttributionBenchmarkResult(
     double EapIgRatio,
     /// <summary>One faithfulness evaluation (corrupted activations cached) / one plain forward [≤ 1.5].</summary>
     double FaithfulnessRatio,
-    /// <summary>Peak resident memory added by one EAP scoring run (both forwards, backward, matmul), bytes, from Linux
-    /// VmHWM after resetting it; -1 when unavailable. Measured first, but memory the allocator already holds is not
-    /// counted, so in a long-running process it is a lower bound.</summary>
+    /// <summary>Peak resident memory added by one EAP scoring run (both forwards, backward, contraction), bytes, from
+    /// Linux VmHWM after trimming the heap and resetting the mark (<see cref="ProcessMemory"/>); -1 when unavailable.</summary>
     long ScoringPeakBytes,
     /// <summary>n_fwd × d_model × tokens × bytes per element: the size of the source-difference tensor.</summary>
     long ReferenceBytes,
     /// <summary>ScoringPeakBytes / ReferenceBytes (NaN when the peak is unavailable).</summary>
     double MemoryRatio,
+    /// <summary>Peak resident memory added by one plain forward + backward of the same batch, measured the same way:
+    /// the floor any gradient-based scoring pays before it stores a single edge score.</summary>
+    long ForwardBackwardPeakBytes,
     /// <summary>Activation patching of every head (hook_z, all positions): naive per-cell loop time / batched time.</summary>
     double HeadPatchingSpeedup)
 {
     public override string ToString() =>
         $"forward {ForwardSeconds * 1e3:F1} ms, backward {BackwardSeconds * 1e3:F1} ms; EAP-IG ratio {EapIgRatio:F2} (≤1.3); " +
         $"faithfulness ratio {FaithfulnessRatio:F2} (≤1.5); scoring peak {ScoringPeakBytes / 1048576.0:F1} MiB vs reference " +
-        $"{ReferenceBytes / 1048576.0:F1} MiB (×{MemoryRatio:F2}); batched head patching speedup ×{HeadPatchingSpeedup:F1}";
+        $"{ReferenceBytes / 1048576.0:F1} MiB (×{MemoryRatio:F2}), plain forward+backward peak {ForwardBackwardPeakBytes / 1048576.0:F1} MiB; " +
+        $"batched head patching speedup ×{HeadPatchingSpeedup:F1}";
 }
 
 public static class AttributionBenchmarks
@@ -42,22 +46,15 @@ public static class AttributionBenchmarks
         long tokens = batch.Clean.numel();
         long bytes = model.DType.ElementSize();
         long reference = g.NForward * (long)model.Config.DModel * tokens * bytes;
-        // First, before the timing runs warm the allocator's free lists (which would hide the growth).
-        long peak = PeakExtraBytes(() => EdgeAttribution.Compute(model, batch, options with { Steps = 1 }));
+        long peak = ProcessMemory.PeakGrowth(() => EdgeAttribution.Compute(model, batch, options with { Steps = 1 }));
+        long fwdBwdPeak = ProcessMemory.PeakGrowth(() => ForwardBackward(model, batch));
         double forward = Median(repeats, () =>
         {
             using var s = NewDisposeScope();
             using var _ = no_grad();
             model.Forward(batch.Clean, batch.AttentionMask);
         });
-        double forwardBackward = Median(repeats, () =>
-        {
-            using var s = NewDisposeScope();
-            using var _ = enable_grad();
-            var logits = model.Forward(batch.Clean, batch.AttentionMask);
-            // Gradient w.r.t. the embedding matrix forces a backward through every layer, no other weight grads.
-            autograd.grad([batch.Metric.Mean(logits)], [model.embed_W_E]);
-        });
+        double forwardBackward = Median(repeats, () => ForwardBackward(model, batch));
         double forwardGrad = Median(repeats, () =>
         {
             using var s = NewDisposeScope();
@@ -71,7 +68,8 @@ public static class AttributionBenchmarks
         double faith;
         using (var eval = new FaithfulnessEvaluator(model, batch))
         {
-            var circuit = new EdgeScores(g, new float[g.NForward * g.NBackward], g.RealEdges(), 0).TopEdgeMask(g.EdgeCount / 20);
+            // The paper's budget: the top 5 % of edges by |EAP-IG score| on this batch.
+            var circuit = EdgeAttribution.Compute(model, batch, options).TopEdgeMask(g.EdgeCount / 20);
             faith = Median(repeats, () => eval.Evaluate(circuit));
         }
 
@@ -87,7 +85,16 @@ public static class AttributionBenchmarks
         }
 
         return new AttributionBenchmarkResult(forward, backward, ig / ((m + 2) * forward + m * backward), faith / forward,
-            peak, reference, peak < 0 ? double.NaN : (double)peak / reference, naive / batched);
+            peak, reference, peak < 0 ? double.NaN : (double)peak / reference, fwdBwdPeak, naive / batched);
+    }
+
+    private static void ForwardBackward(HookedTransformer model, AttributionBatch batch)
+    {
+        using var s = NewDisposeScope();
+        using var _ = enable_grad();
+        var logits = model.Forward(batch.Clean, batch.AttentionMask);
+        // Gradient w.r.t. the embedding matrix forces a backward through every layer, no other weight grads.
+        autograd.grad([batch.Metric.Mean(logits)], [model.embed_W_E]);
     }
 
     private static double Median(int repeats, Action run)
@@ -102,31 +109,5 @@ public static class AttributionBenchmarks
         }
         times.Sort();
         return times[times.Count / 2];
-    }
-
-    /// <summary>Peak RSS growth during <paramref name="run"/> via /proc (resets the high-water mark first); -1 elsewhere.</summary>
-    private static long PeakExtraBytes(Action run)
-    {
-        const string status = "/proc/self/status", clear = "/proc/self/clear_refs";
-        if (!File.Exists(status) || !File.Exists(clear)) { run(); return -1; }
-        try
-        {
-            GC.Collect();
-            File.WriteAllText(clear, "5"); // resets VmHWM to the current RSS
-            long before = ReadKb(status, "VmRSS:");
-            run();
-            long peak = ReadKb(status, "VmHWM:");
-            return Math.Max(0, peak - before) * 1024;
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            return -1;
-        }
-    }
-
-    private static long ReadKb(string file, string key)
-    {
-        var line = File.ReadLines(file).First(l => l.StartsWith(key, StringComparison.Ordinal));
-        return long.Parse(line[key.Length..].Trim().Split(' ')[0]);
     }
 }

@@ -95,10 +95,10 @@ public static class EdgeAttribution
         var acc = zeros([batch.Rows, g.NBackward, g.NForward], dtype: corrupt.dtype, device: corrupt.device);
         Tensor? diffs = null;
         PlainEdgeRun.AccumulateScores(model, g, batch.Clean, batch.AttentionMask, batch.Metric, null, captureSources: true,
-            clean => diffs = PlainEdgeRun.ByForwardNode(corrupt - clean!).MoveToOuterDisposeScope(), acc);
+            clean => diffs = (corrupt - clean!).flatten(2).MoveToOuterDisposeScope(), acc);
         Tensor cleanInput;
         using (no_grad()) cleanInput = model.ForwardResidual(batch.Clean, batch.AttentionMask, 0);
-        var delta = cleanInput - corrupt.select(2, 0); // clean − corrupt embeddings [b, p, d]
+        var delta = cleanInput - corrupt.select(1, 0); // clean − corrupt embeddings [b, p, d]
         for (int k = 1; k < steps; k++)
         {
             ct.ThrowIfCancellationRequested();

@@ -109,14 +109,11 @@ internal static class EdgeForward
         return (stacked, captureSources ? cat(parts, 2) : null, m.detach());
     }
 
-    /// <summary>Sources [b, p, n_fwd, d] → [n_fwd, b·p·d], the layout <see cref="PatchedLogits"/> reads.</summary>
-    internal static Tensor ByNode(Tensor sources) => sources.permute(2, 0, 1, 3).reshape(sources.shape[2], -1).contiguous();
-
     /// <summary>
     /// Edge-patched logits [G·b, p, V]: copy c of the batch feeds destination v the sum of its sources from this run
     /// plus patch[c, u, v] · (a_u(corrupt) − a_u(current)) — patch = 1 takes the edge from the corrupted run. Exactly
     /// one forward for all G copies; sources are "current" values, so patches compose along paths.
-    /// <paramref name="corruptByNode"/> is the corrupted run's sources in the <see cref="ByNode"/> layout. Each layer's
+    /// <paramref name="corruptByNode"/> is the corrupted run's sources in the <see cref="PlainEdgeRun.NodeMajor"/> layout. Each layer's
     /// q, k and v corrections come from one matrix product over only the sources that some patched edge reads.
     /// </summary>
     internal static Tensor PatchedLogits(HookedTransformer model, EdgeLayout g, Tensor tokens, Tensor? mask, Tensor corruptByNode,

@@ -40,7 +40,7 @@ public sealed class FaithfulnessEvaluator : IDisposable
         _real = Layout.RealEdges();
         using var scope = NewDisposeScope();
         var (corruptLogits, corrupt, _) = PlainEdgeRun.CaptureSources(model, Layout, batch.Corrupted, batch.AttentionMask);
-        _corrupt = EdgeForward.ByNode(corrupt).DetachFromDisposeScope();
+        _corrupt = PlainEdgeRun.NodeMajor(corrupt).DetachFromDisposeScope();
         using var _ = no_grad();
         CorruptedMetric = batch.Metric.Evaluate(corruptLogits);
         CleanMetric = batch.Metric.Evaluate(model.Forward(batch.Clean, batch.AttentionMask));

@@ -12,7 +12,7 @@ namespace CircuitNotebooks.Circuits.Attribution;
 /// <list type="bullet">
 /// <item>Source outputs: head h's hook_result is hook_z[h] · W_O[h], computed after the forward from hook_z.</item>
 /// <item>Destination gradients: in a split-input forward every head's q/k/v input holds the same value resid_pre, so the
-/// gradient at head h's q input is the norm's input gradient (closed form, <see cref="Norm.InputGradient"/>) of
+/// gradient at head h's q input is the norm's input gradient (closed form, <see cref="Norm.InputGradientInPlace"/>) of
 /// W_Q[h] · ∂M/∂hook_q[h]. One backward to hook_q/k/v gives all of them; MLP and logits inputs are plain tensors.</item>
 /// </list>
 /// Scores are contracted as soon as a backward is done (S[b, v, u] += Σ_{p,d} grad_v · diff_u), so no
@@ -32,7 +32,7 @@ internal static class PlainEdgeRun
     }
 
     /// <summary>
-    /// No-grad forward: logits, source outputs [b, p, n_fwd, d] in forward order, and the residual every destination
+    /// No-grad forward: logits, source outputs [b, n_fwd, p, d] in forward order, and the residual every destination
     /// group reads: index 2l = resid_pre of layer l (q/k/v inputs), 2l + 1 = MLP l input, 2L = final residual.
     /// </summary>
     internal static (Tensor Logits, Tensor Sources, Tensor[] Residuals) CaptureSources(HookedTransformer model, EdgeLayout g,
@@ -55,18 +55,14 @@ internal static class PlainEdgeRun
         return (logits, recorder.Sources(), residuals);
     }
 
-    /// <summary>Source differences [b, p, n_fwd, d] → [b, n_fwd, p·d], the layout the contraction wants.</summary>
-    internal static Tensor ByForwardNode(Tensor diffs)
-    {
-        long b = diffs.shape[0], p = diffs.shape[1], F = diffs.shape[2], d = diffs.shape[3];
-        return diffs.permute(0, 2, 1, 3).reshape(b, F, p * d);
-    }
+    /// <summary>Sources [b, n_fwd, p, d] → [n_fwd, b·p·d], the layout edge-patched forwards read.</summary>
+    internal static Tensor NodeMajor(Tensor sources) => sources.transpose(0, 1).reshape(sources.shape[1], -1).contiguous();
 
     /// <summary>
     /// One forward with autograd (blocks.0.hook_resid_pre replaced by <paramref name="input"/> when given) and one
     /// backward of Σ_rows metric; adds Σ_{p,d} ∂M/∂input_v · diff_u into <paramref name="acc"/> [b, n_bwd, n_fwd].
-    /// <paramref name="diffs"/> gets this run's sources [b, p, n_fwd, d] (null unless <paramref name="captureSources"/>)
-    /// and returns the differences in the <see cref="ByForwardNode"/> layout; it runs between forward and backward.
+    /// <paramref name="diffs"/> gets this run's sources [b, n_fwd, p, d] (null unless <paramref name="captureSources"/>)
+    /// and returns the differences as [b, n_fwd, p·d]; it runs between forward and backward.
     /// </summary>
     internal static void AccumulateScores(HookedTransformer model, EdgeLayout g, Tensor tokens, Tensor? mask, Metric metric,
         Tensor? input, bool captureSources, Func<Tensor?, Tensor> diffs, Tensor acc)
@@ -113,13 +109,15 @@ internal static class PlainEdgeRun
         using var _ = no_grad();
         for (int l = 0; l < L; l++)
         {
+            using var layerScope = NewDisposeScope();
             // q, k and v destinations of a layer are contiguous in the backward order: one contraction for all 3H.
             var gOut = cat([Grad(grads, targets, 3 * l), Grad(grads, targets, 3 * l + 1), Grad(grads, targets, 3 * l + 2)], 2); // [b, p, 3H, dh]
             var attn = model.Blocks[l].attn;
             var w = cat([attn.InputWeight(0), attn.InputWeight(1), attn.InputWeight(2)], 0); // [3H, d, dh]
-            var gNorm = einsum("bphe,hde->bhpd", gOut, w);
-            var gIn = model.Blocks[l].ln1.InputGradient(residPre[l].detach().unsqueeze(1), gNorm); // [b, 3H, p, d]
-            acc.narrow(1, g.QkvIndex(l, 0, 0), 3 * H).add_(gIn.reshape(b, 3 * H, p * d).bmm(diffsT));
+            long dh = gOut.shape[3];
+            var gNorm = gOut.permute(2, 0, 1, 3).reshape(3 * H, b * p, dh).bmm(w.transpose(1, 2)).view(3 * H, b, p, d);
+            var gIn = model.Blocks[l].ln1.InputGradientInPlace(residPre[l].detach().unsqueeze(0), gNorm);
+            acc.narrow(1, g.QkvIndex(l, 0, 0), 3 * H).add_(gIn.view(3 * H, b, p * d).transpose(0, 1).bmm(diffsT));
             var gMlp = Grad(grads, targets, 3 * L + l);
             acc.narrow(1, g.MlpInIndex(l), 1).add_(gMlp.reshape(b, 1, p * d).bmm(diffsT));
         }
@@ -153,18 +151,18 @@ internal static class PlainEdgeRun
             }
         }
 
-        /// <summary>[b, p, n_fwd, d]: input, then per layer the heads' results and the MLP output (b_O excluded).</summary>
+        /// <summary>[b, n_fwd, p, d]: input, then per layer the heads' results and the MLP output (b_O excluded).</summary>
         public Tensor Sources()
         {
             using var _ = no_grad();
             var input = _residPre is not null ? _residPre[0].detach() : _input!;
-            var parts = new List<Tensor> { input.unsqueeze(2) };
+            var parts = new List<Tensor> { input.unsqueeze(1) };
             for (int l = 0; l < g.NLayers; l++)
             {
-                parts.Add(einsum("bphe,hem->bphm", _z[l]!, model.Blocks[l].attn.OutputWeight()));
-                parts.Add(_mlp[l]!.unsqueeze(2));
+                parts.Add(einsum("bphe,hem->bhpm", _z[l]!, model.Blocks[l].attn.OutputWeight()));
+                parts.Add(_mlp[l]!.unsqueeze(1));
             }
-            return cat(parts, 2);
+            return cat(parts, 1);
         }
     }
 
