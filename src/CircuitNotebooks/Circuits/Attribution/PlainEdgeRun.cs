@@ -117,13 +117,17 @@ internal static class PlainEdgeRun
             long dh = gOut.shape[3];
             var gNorm = gOut.permute(2, 0, 1, 3).reshape(3 * H, b * p, dh).bmm(w.transpose(1, 2)).view(3 * H, b, p, d);
             var gIn = model.Blocks[l].ln1.InputGradientInPlace(residPre[l].detach().unsqueeze(0), gNorm);
-            acc.narrow(1, g.QkvIndex(l, 0, 0), 3 * H).add_(gIn.view(3 * H, b, p * d).transpose(0, 1).bmm(diffsT));
-            var gMlp = Grad(grads, targets, 3 * L + l);
-            acc.narrow(1, g.MlpInIndex(l), 1).add_(gMlp.reshape(b, 1, p * d).bmm(diffsT));
+            // Only upstream sources can feed a destination: contract with that prefix of the forward order.
+            int j0 = g.QkvIndex(l, 0, 0), jm = g.MlpInIndex(l);
+            Contract(acc, gIn.view(3 * H, b, p * d).transpose(0, 1), diffsT, j0, g.UpstreamPrefix(j0));
+            Contract(acc, Grad(grads, targets, 3 * L + l).reshape(b, 1, p * d), diffsT, jm, g.UpstreamPrefix(jm));
         }
-        var gFinal = Grad(grads, targets, 4 * L);
-        acc.narrow(1, g.LogitsIndex, 1).add_(gFinal.reshape(b, 1, p * d).bmm(diffsT));
+        Contract(acc, Grad(grads, targets, 4 * L).reshape(b, 1, p * d), diffsT, g.LogitsIndex, g.NForward);
     }
+
+    /// <summary>acc[:, j0 .. j0 + width, :prefix] += grads [b, width, p·d] × diffsT[:, :, :prefix].</summary>
+    private static void Contract(Tensor acc, Tensor grads, Tensor diffsT, int j0, int prefix) =>
+        acc.narrow(1, j0, grads.shape[1]).narrow(2, 0, prefix).add_(grads.bmm(diffsT.narrow(2, 0, prefix)));
 
     /// <summary>A destination the metric does not depend on has no gradient: zero.</summary>
     private static Tensor Grad(IList<Tensor> grads, Tensor[] targets, int i) =>
