@@ -37,7 +37,7 @@ public sealed record AttributionBenchmarkResult(
 
 public static class AttributionBenchmarks
 {
-    /// <summary>Times the pieces on <paramref name="batch"/> (median of <paramref name="repeats"/> runs after a warm-up).</summary>
+    /// <summary>Times the pieces on <paramref name="batch"/> (best of <paramref name="repeats"/> interleaved rounds after a warm-up).</summary>
     public static AttributionBenchmarkResult Run(HookedTransformer model, AttributionBatch batch, int m = 5, int repeats = 3)
     {
         EdgeForward.Validate(model, batch);
@@ -48,41 +48,27 @@ public static class AttributionBenchmarks
         long reference = g.NForward * (long)model.Config.DModel * tokens * bytes;
         long peak = ProcessMemory.PeakGrowth(() => EdgeAttribution.Compute(model, batch, options with { Steps = 1 }));
         long fwdBwdPeak = ProcessMemory.PeakGrowth(() => ForwardBackward(model, batch));
-        double forward = Median(repeats, () =>
-        {
-            using var s = NewDisposeScope();
-            using var _ = no_grad();
-            model.Forward(batch.Clean, batch.AttentionMask);
-        });
-        double forwardBackward = Median(repeats, () => ForwardBackward(model, batch));
-        double forwardGrad = Median(repeats, () =>
-        {
-            using var s = NewDisposeScope();
-            using var _ = enable_grad();
-            model.Forward(batch.Clean, batch.AttentionMask);
-        });
+        // The paper's budget: the top 5 % of edges by |EAP-IG score| on this batch.
+        var circuit = EdgeAttribution.Compute(model, batch, options).TopEdgeMask(g.EdgeCount / 20);
+        using var eval = new FaithfulnessEvaluator(model, batch);
+        using var ablation = Ablation.Patching(batch.Corrupted, batch.AttentionMask);
+        ablation.Prepare(model, Enumerable.Range(0, model.Config.NLayers).Select(l => $"blocks.{l}.attn.hook_z"));
+        Action[] runs =
+        [
+            () => { using var s = NewDisposeScope(); using var _ = no_grad(); model.Forward(batch.Clean, batch.AttentionMask); },
+            () => { using var s = NewDisposeScope(); using var _ = enable_grad(); model.Forward(batch.Clean, batch.AttentionMask); },
+            () => ForwardBackward(model, batch),
+            () => EdgeAttribution.Compute(model, batch, options),
+            () => eval.Evaluate(circuit),
+            () => ActivationPatching.HeadOutAllPos(model, batch.Clean, ablation, batch.Metric, batch.AttentionMask,
+                new PatchingOptions { Batched = false }),
+            () => ActivationPatching.HeadOutAllPos(model, batch.Clean, ablation, batch.Metric, batch.AttentionMask,
+                new PatchingOptions { Batched = true }),
+        ];
+        var best = BestTimes(runs, repeats);
+        double forward = best[0], forwardGrad = best[1], forwardBackward = best[2], ig = best[3], faith = best[4];
+        double naive = best[5], batched = best[6];
         double backward = Math.Max(0, forwardBackward - forwardGrad);
-
-        double ig = Median(repeats, () => EdgeAttribution.Compute(model, batch, options));
-
-        double faith;
-        using (var eval = new FaithfulnessEvaluator(model, batch))
-        {
-            // The paper's budget: the top 5 % of edges by |EAP-IG score| on this batch.
-            var circuit = EdgeAttribution.Compute(model, batch, options).TopEdgeMask(g.EdgeCount / 20);
-            faith = Median(repeats, () => eval.Evaluate(circuit));
-        }
-
-
-        double naive, batched;
-        using (var ablation = Ablation.Patching(batch.Corrupted, batch.AttentionMask))
-        {
-            ablation.Prepare(model, Enumerable.Range(0, model.Config.NLayers).Select(l => $"blocks.{l}.attn.hook_z"));
-            naive = Median(1, () => ActivationPatching.HeadOutAllPos(model, batch.Clean, ablation, batch.Metric, batch.AttentionMask,
-                new PatchingOptions { Batched = false }));
-            batched = Median(1, () => ActivationPatching.HeadOutAllPos(model, batch.Clean, ablation, batch.Metric, batch.AttentionMask,
-                new PatchingOptions { Batched = true, MaxCopiesPerForward = model.Config.NHeads * model.Config.NLayers }));
-        }
 
         return new AttributionBenchmarkResult(forward, backward, ig / ((m + 2) * forward + m * backward), faith / forward,
             peak, reference, peak < 0 ? double.NaN : (double)peak / reference, fwdBwdPeak, naive / batched);
@@ -97,17 +83,22 @@ public static class AttributionBenchmarks
         autograd.grad([batch.Metric.Mean(logits)], [model.embed_W_E]);
     }
 
-    private static double Median(int repeats, Action run)
+    /// <summary>
+    /// Best (minimum) wall time of each run over <paramref name="repeats"/> interleaved rounds after one warm-up each:
+    /// interleaving exposes every measure to the same machine noise, and the minimum is the least noisy estimate of
+    /// what the work itself costs.
+    /// </summary>
+    private static double[] BestTimes(Action[] runs, int repeats)
     {
-        run(); // warm-up
-        var times = new List<double>();
-        for (int i = 0; i < repeats; i++)
-        {
-            var sw = Stopwatch.StartNew();
-            run();
-            times.Add(sw.Elapsed.TotalSeconds);
-        }
-        times.Sort();
-        return times[times.Count / 2];
+        foreach (var run in runs) run();
+        var best = Enumerable.Repeat(double.MaxValue, runs.Length).ToArray();
+        for (int r = 0; r < Math.Max(1, repeats); r++)
+            for (int i = 0; i < runs.Length; i++)
+            {
+                var sw = Stopwatch.StartNew();
+                runs[i]();
+                best[i] = Math.Min(best[i], sw.Elapsed.TotalSeconds);
+            }
+        return best;
     }
 }
