@@ -7,10 +7,11 @@ using static TorchSharp.torch;
 namespace CircuitNotebooks.Circuits.Attribution;
 
 /// <summary>
-/// The three hooked forwards edge-level work needs, on a model switched to per-head results and split q/k/v inputs:
-/// capturing every source output [b, p, n_fwd, d]; capturing the metric's gradient at every destination input
-/// [b, p, n_bwd, d] from one backward; and the edge-patched forward where each destination adds
-/// Σ_u patch[u, v] (a_u(corrupt) − a_u(current)) to its input.
+/// The forwards that need the model switched to per-head results and split q/k/v inputs (<see cref="EdgeMode"/>):
+/// the edge-patched forward, where each destination adds Σ_u patch[u, v] (a_u(corrupt) − a_u(current)) to its own
+/// input (faithfulness, exact edge patching), and, for EAP-IG over activations, which interpolates one source group
+/// at a time, source capture [b, p, n_fwd, d] and destination gradients [b, p, n_bwd, d] from one backward.
+/// EAP and EAP-IG over inputs do not need split inputs and use the cheaper <see cref="PlainEdgeRun"/>.
 /// Source groups, in forward order: 0 = input (blocks.0.hook_resid_pre = embed + pos_embed), 1 + 2l = the heads of
 /// layer l (attn.hook_result, b_O excluded: it is the same in every run), 2 + 2l = MLP l (hook_mlp_out).
 /// </summary>
