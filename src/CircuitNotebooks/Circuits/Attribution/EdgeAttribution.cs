@@ -28,10 +28,13 @@ public sealed record AttributionOptions
 
 /// <summary>
 /// Edge attribution scores (science.md §1): S(u→v) = Σ_pos (a_u(corrupt) − a_u(clean)) · mean_k ∂M/∂input_v at step k,
-/// averaged over examples. All destination gradients come from one backward per step; scores are one batched matmul
-/// diffs [n_fwd, p·d] × grads [p·d, n_bwd] per example, masked to the real edges.
-/// Interpolation steps are k = 1..m with α_k = k/m (input = clean − (1 − α)(clean − corrupt)): the last step is the
+/// averaged over examples. All destination gradients come from one backward per step, and each step's scores are
+/// batched matmuls of those gradients with the source differences, masked to the real edges.
+/// Interpolation steps are k = 1..m with α_k = k/m (input = clean − (1 − α)(clean − corrupt)): step m is the
 /// clean run itself, so m = 1 is exactly EAP and the clean source activations come from that step for free.
+/// Cost (EAP and EAP-IG over inputs): one forward of the corrupted prompts plus m forward/backward pairs of the model
+/// as it normally runs; no split q/k/v inputs are needed (see <see cref="PlainEdgeRun"/>). `circuitnb bench` reports
+/// the measured ratio to (m + 2) plain forwards + m backwards.
 /// </summary>
 public static class EdgeAttribution
 {
@@ -91,22 +94,23 @@ public static class EdgeAttribution
     /// </summary>
     private static Tensor IgInputs(HookedTransformer model, EdgeLayout g, AttributionBatch batch, int steps, CancellationToken ct)
     {
-        var (_, corrupt, _) = PlainEdgeRun.CaptureSources(model, g, batch.Corrupted, batch.AttentionMask);
-        var acc = zeros([batch.Rows, g.NBackward, g.NForward], dtype: corrupt.dtype, device: corrupt.device);
-        Tensor? diffs = null;
-        PlainEdgeRun.AccumulateScores(model, g, batch.Clean, batch.AttentionMask, batch.Metric, null, captureSources: true,
-            clean => diffs = (corrupt - clean!).flatten(2).MoveToOuterDisposeScope(), acc);
-        Tensor cleanInput;
-        using (no_grad()) cleanInput = model.ForwardResidual(batch.Clean, batch.AttentionMask, 0);
-        var delta = cleanInput - corrupt.select(1, 0); // clean − corrupt embeddings [b, p, d]
+        var (_, diffs, _) = PlainEdgeRun.CaptureSources(model, g, batch.Corrupted, batch.AttentionMask);
+        var acc = zeros([batch.Rows, g.NBackward, g.NForward], dtype: diffs.dtype, device: diffs.device);
+        Tensor cleanInput, delta;
+        using (no_grad())
+        {
+            cleanInput = model.ForwardResidual(batch.Clean, batch.AttentionMask, 0);
+            delta = cleanInput - diffs.select(1, 0); // clean − corrupt embeddings [b, p, d]
+        }
+        // Clean step first: it turns the corrupted sources into corrupt − clean in place.
+        PlainEdgeRun.AccumulateScores(model, g, batch.Clean, batch.AttentionMask, batch.Metric, null, diffs, subtractOwnSources: true, acc);
         for (int k = 1; k < steps; k++)
         {
             ct.ThrowIfCancellationRequested();
             double alpha = (double)k / steps;
-            using var _ = no_grad();
-            var input = cleanInput - (1 - alpha) * delta;
-            PlainEdgeRun.AccumulateScores(model, g, batch.Clean, batch.AttentionMask, batch.Metric, input, captureSources: false,
-                _ => diffs!, acc);
+            Tensor input;
+            using (no_grad()) input = cleanInput - (1 - alpha) * delta;
+            PlainEdgeRun.AccumulateScores(model, g, batch.Clean, batch.AttentionMask, batch.Metric, input, diffs, subtractOwnSources: false, acc);
         }
         return acc.div_(steps).transpose(1, 2); // [b, F, B]
     }

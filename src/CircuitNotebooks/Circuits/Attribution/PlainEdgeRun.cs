@@ -60,23 +60,22 @@ internal static class PlainEdgeRun
 
     /// <summary>
     /// One forward with autograd (blocks.0.hook_resid_pre replaced by <paramref name="input"/> when given) and one
-    /// backward of Σ_rows metric; adds Σ_{p,d} ∂M/∂input_v · diff_u into <paramref name="acc"/> [b, n_bwd, n_fwd].
-    /// <paramref name="diffs"/> gets this run's sources [b, n_fwd, p, d] (null unless <paramref name="captureSources"/>)
-    /// and returns the differences as [b, n_fwd, p·d]; it runs between forward and backward.
+    /// backward of Σ_rows metric; adds Σ_{p,d} ∂M/∂input_v · diffs_u into <paramref name="acc"/> [b, n_bwd, n_fwd].
+    /// With <paramref name="subtractOwnSources"/>, this run's source outputs are first subtracted from
+    /// <paramref name="diffs"/> [b, n_fwd, p, d] in place (pass the corrupted sources; they become corrupt − clean).
     /// </summary>
     internal static void AccumulateScores(HookedTransformer model, EdgeLayout g, Tensor tokens, Tensor? mask, Metric metric,
-        Tensor? input, bool captureSources, Func<Tensor?, Tensor> diffs, Tensor acc)
+        Tensor? input, Tensor diffs, bool subtractOwnSources, Tensor acc)
     {
         using var scope = NewDisposeScope();
         using var mode = PlainMode(model);
         int L = g.NLayers, H = g.NHeads;
-        var recorder = captureSources ? new SourceRecorder(model, g) : null;
+        var recorder = subtractOwnSources ? new SourceRecorder(model, g) : null;
         var residPre = new Tensor[L];
         var qkv = new Tensor[3 * L];
         var mlpIn = new Tensor[L];
         Tensor? final = null;
         var hooks = new List<(string, HookFunction)>();
-        Tensor diffsByNode;
         Tensor metricSum;
         using (enable_grad())
         {
@@ -101,10 +100,10 @@ internal static class PlainEdgeRun
             var logits = model.RunWithHooks(tokens, hooks, mask);
             metricSum = metric.PerExample(logits).sum();
         }
-        diffsByNode = diffs(recorder?.Sources());
+        recorder?.SubtractFrom(diffs);
         var targets = qkv.Concat(mlpIn).Append(final!).ToArray();
         var grads = autograd.grad([metricSum], targets, allow_unused: true);
-        var diffsT = diffsByNode.transpose(1, 2); // [b, p·d, n_fwd]
+        var diffsT = diffs.flatten(2).transpose(1, 2); // [b, p·d, n_fwd]
         long b = tokens.shape[0], p = tokens.shape[1], d = model.Config.DModel;
         using var _ = no_grad();
         for (int l = 0; l < L; l++)
@@ -159,14 +158,31 @@ internal static class PlainEdgeRun
         public Tensor Sources()
         {
             using var _ = no_grad();
+            return cat(Groups().ToArray(), 1);
+        }
+
+        /// <summary>target [b, n_fwd, p, d] −= these sources, one source group at a time (no full-size temporary).</summary>
+        public void SubtractFrom(Tensor target)
+        {
+            using var _ = no_grad();
+            int start = 0;
+            foreach (var part in Groups())
+            {
+                using var scope = NewDisposeScope();
+                target.narrow(1, start, part.shape[1]).sub_(part);
+                start += (int)part.shape[1];
+            }
+        }
+
+        private IEnumerable<Tensor> Groups()
+        {
             var input = _residPre is not null ? _residPre[0].detach() : _input!;
-            var parts = new List<Tensor> { input.unsqueeze(1) };
+            yield return input.unsqueeze(1);
             for (int l = 0; l < g.NLayers; l++)
             {
-                parts.Add(einsum("bphe,hem->bhpm", _z[l]!, model.Blocks[l].attn.OutputWeight()));
-                parts.Add(_mlp[l]!.unsqueeze(1));
+                yield return einsum("bphe,hem->bhpm", _z[l]!, model.Blocks[l].attn.OutputWeight());
+                yield return _mlp[l]!.unsqueeze(1);
             }
-            return cat(parts, 1);
         }
     }
 
