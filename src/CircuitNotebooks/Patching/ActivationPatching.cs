@@ -30,12 +30,13 @@ public sealed record PatchingOptions
     public int MaxCopiesPerForward { get; init; } = 32;
     /// <summary>
     /// Most bytes of the widest activation of one batched forward (MLP hidden, attention scores, ...); fewer copies run
-    /// together when it would be exceeded. Batching saves no arithmetic, only per-op overhead, which is gone long before
-    /// this size; past it a forward gets slower per token: glibc serves blocks of 32 MiB and more from fresh mmaps, and
-    /// first-touch page faults on them cost more than the arithmetic (measured 3 s/GB on a 2-core VM against 0.1 s/GB
-    /// for reused memory; a 4096-token forward of a d512 model ran 3× slower per token than a 2048-token one).
+    /// together when it would be exceeded. Batching saves no arithmetic, only per-op overhead, which is amortised long
+    /// before this size; bigger forwards get slower per token because glibc serves large blocks from fresh mmaps or
+    /// trims them back to the OS, and first-touch page faults cost more than the arithmetic on the memory. Measured on
+    /// the 2-core CI VM (d512 model, 256 tokens per copy, 1 thread): activations of 4 MiB ran at the FLOP-predicted
+    /// speed, 16 MiB ones spent 2–3 s of each 5 s run in the kernel, and 8 MiB ones depended on what ran before.
     /// </summary>
-    public long MaxActivationBytes { get; init; } = 16L << 20;
+    public long MaxActivationBytes { get; init; } = 4L << 20;
     public IProgress<int>? Progress { get; init; }
     public CancellationToken Cancellation { get; init; }
 }
