@@ -30,13 +30,14 @@ public sealed record PatchingOptions
     public int MaxCopiesPerForward { get; init; } = 32;
     /// <summary>
     /// Most bytes of the widest activation of one batched forward (MLP hidden, attention scores, ...); fewer copies run
-    /// together when it would be exceeded. Batching saves no arithmetic, only per-op overhead, which is amortised long
-    /// before this size; bigger forwards get slower per token because glibc serves large blocks from fresh mmaps or
-    /// trims them back to the OS, and first-touch page faults cost more than the arithmetic on the memory. Measured on
-    /// the 2-core CI VM (d512 model, 256 tokens per copy, 1 thread): activations of 4 MiB ran at the FLOP-predicted
-    /// speed, 16 MiB ones spent 2–3 s of each 5 s run in the kernel, and 8 MiB ones depended on what ran before.
+    /// together when it would be exceeded (at least one always runs). Batching copies saves no arithmetic, only per-op
+    /// overhead, which is amortised long before this size, while bigger blocks make forwards slower per token: libtorch
+    /// allocates every intermediate from malloc, glibc serves large blocks from fresh mmaps or trims them back to the
+    /// OS, and first-touch page faults then cost more than the arithmetic (3 s/GB on the 2-core CI VM against 0.1 s/GB
+    /// for reused memory). Measured there, d512 model, 256 tokens per copy, 1 thread: 2 MiB ran at the FLOP-predicted
+    /// speed every time, 4 MiB spent 0.7–1.1 s of a 4 s run in page faults in some processes, 16 MiB 2–3 s of 5 s.
     /// </summary>
-    public long MaxActivationBytes { get; init; } = 4L << 20;
+    public long MaxActivationBytes { get; init; } = 2L << 20;
     public IProgress<int>? Progress { get; init; }
     public CancellationToken Cancellation { get; init; }
 }
