@@ -18,7 +18,9 @@ public sealed record PatchingOptions
     /// exactly what a forward patching only cell i would.</item>
     /// <item>Everything before block l is unchanged by a patch at layer ≥ l, so the copies start from the input of
     /// block l of one unpatched forward (<see cref="HookedTransformer.ForwardResidualFrom"/>); blocks l … end and all
-    /// their hooks run as usual. Cells on hooks outside the blocks (embeddings, ln_final) run full forwards.</item>
+    /// their hooks run as usual. Cells on hooks outside the blocks (embeddings, ln_final) run full forwards. Hooks the
+    /// caller left attached to earlier blocks run once, in that shared forward. This is where the time goes: cells of
+    /// layer l skip l blocks (a 4-layer model's head grid runs 10 of the loop's 16 block passes per head).</item>
     /// <item>Every <see cref="Metric"/> reads the logits at its answer position only, so ln_final and the unembedding run
     /// at that position alone (unless hooks are attached to ln_final).</item>
     /// </list>
