@@ -123,6 +123,60 @@ public sealed partial class HookedTransformer : nn.Module
     /// <summary>The residual stream after <paramref name="stopAtLayer"/> blocks (before ln_final).</summary>
     public Tensor ForwardResidual(Tensor tokens, Tensor? attentionMask, int stopAtLayer)
     {
+        var x = Embed(tokens, attentionMask, out var geometry);
+        return RunBlocks(x, geometry, 0, stopAtLayer, null);
+    }
+
+    /// <summary>
+    /// Resumes a forward in the middle: runs blocks <paramref name="startLayer"/> … <paramref name="stopAtLayer"/> − 1
+    /// (all remaining blocks when null) on <paramref name="residual"/> [batch, pos, d_model], the input of block
+    /// <paramref name="startLayer"/> as <see cref="ForwardResidual"/> with <c>stopAtLayer = startLayer</c> returns it,
+    /// i.e. before <c>blocks.{startLayer}.hook_resid_pre</c> runs. Every hook of the run blocks fires as in a full
+    /// forward; hooks of earlier blocks and the embeddings do not. Returns the residual before ln_final.
+    /// <paramref name="attentionMask"/> [batch, pos] must be the mask of the tokens that produced the residual
+    /// (positions, and so rotary angles, come from it).
+    /// </summary>
+    public Tensor ForwardResidualFrom(Tensor residual, Tensor? attentionMask, int startLayer, int? stopAtLayer = null)
+    {
+        int stop = stopAtLayer ?? Config.NLayers;
+        if (startLayer < 0 || startLayer > stop || stop > Config.NLayers)
+            throw new ArgumentOutOfRangeException(nameof(startLayer),
+                $"Layers {startLayer}..{stop} are outside 0..{Config.NLayers} (n_layers).");
+        if (residual.dim() != 3 || residual.shape[2] != Config.DModel)
+            throw new ArgumentException($"residual must be [batch, pos, {Config.DModel}], got [{string.Join(", ", residual.shape)}].", nameof(residual));
+        long b = residual.shape[0], p = residual.shape[1];
+        if (attentionMask is not null && (attentionMask.dim() != 2 || attentionMask.shape[0] != b || attentionMask.shape[1] != p))
+            throw new ArgumentException(
+                $"attentionMask shape [{string.Join(", ", attentionMask.shape)}] does not match the residual's [{b}, {p}].", nameof(attentionMask));
+        var mask = attentionMask?.to(Device).to_type(ScalarType.Int64);
+        return RunBlocks(residual.to(Device), Geometry(b, p, mask), startLayer, stop, null);
+    }
+
+    /// <summary>The input of every block, [0] … [n_layers − 1], and the final residual [n_layers], from one forward.</summary>
+    internal Tensor[] BlockInputs(Tensor tokens, Tensor? attentionMask)
+    {
+        var inputs = new Tensor[Config.NLayers + 1];
+        var x = Embed(tokens, attentionMask, out var geometry);
+        inputs[Config.NLayers] = RunBlocks(x, geometry, 0, Config.NLayers, (l, input) => inputs[l] = input);
+        return inputs;
+    }
+
+    /// <summary>What every block needs besides the residual: the attention mask (causal + padding) and rotary angles.</summary>
+    private readonly record struct BlockGeometry(Tensor Masked, Tensor? Cos, Tensor? Sin);
+
+    private BlockGeometry Geometry(long b, long p, Tensor? mask)
+    {
+        var causal = ones(p, p, dtype: ScalarType.Bool, device: Device).triu(1); // true above the diagonal
+        var masked = causal.unsqueeze(0).unsqueeze(0);
+        if (mask is not null) masked = masked.logical_or(mask.eq(0).unsqueeze(1).unsqueeze(1));
+        if (!Config.Rotary) return new BlockGeometry(masked, null, null);
+        var (cos, sin) = Blocks[0].attn.RotaryAngles(Positions(b, p, mask), DType);
+        return new BlockGeometry(masked, cos, sin);
+    }
+
+    /// <summary>Token (+ learned position) embeddings, hooks included; also the geometry the blocks need.</summary>
+    private Tensor Embed(Tensor tokens, Tensor? attentionMask, out BlockGeometry geometry)
+    {
         if (tokens.dim() != 2)
             throw new ArgumentException($"tokens must be [batch, pos], got [{string.Join(", ", tokens.shape)}].", nameof(tokens));
         long b = tokens.shape[0], p = tokens.shape[1];
@@ -133,22 +187,24 @@ public sealed partial class HookedTransformer : nn.Module
                 $"attentionMask shape [{string.Join(", ", attentionMask.shape)}] differs from tokens [{b}, {p}].", nameof(attentionMask));
         tokens = tokens.to(Device);
         var mask = attentionMask?.to(Device).to_type(ScalarType.Int64);
-        var positions = mask is null
-            ? arange(p, dtype: ScalarType.Int64, device: Device).unsqueeze(0).expand(b, -1)
-            : (mask.cumsum(1) - 1).clamp_min(0);
-
-        var causal = ones(p, p, dtype: ScalarType.Bool, device: Device).triu(1); // true above the diagonal
-        var masked = causal.unsqueeze(0).unsqueeze(0);
-        if (mask is not null) masked = masked.logical_or(mask.eq(0).unsqueeze(1).unsqueeze(1));
-
+        geometry = Geometry(b, p, mask);
         var x = HookEmbed.Run(Lookup(embed_W_E, tokens));
-        Tensor? cos = null, sin = null;
-        if (Config.Rotary)
-            (cos, sin) = Blocks[0].attn.RotaryAngles(positions, DType);
-        else
-            x = x + HookPosEmbed.Run(Lookup(pos_embed_W_pos!, positions));
+        if (Config.Rotary) return x;
+        return x + HookPosEmbed.Run(Lookup(pos_embed_W_pos!, Positions(b, p, mask)));
+    }
 
-        for (int l = 0; l < stopAtLayer; l++) x = Blocks[l].Forward(x, cos, sin, masked);
+    /// <summary>Position ids [b, p]: real tokens counted from 0 in each row (left padding shifts them).</summary>
+    private Tensor Positions(long b, long p, Tensor? mask) => mask is null
+        ? arange(p, dtype: ScalarType.Int64, device: Device).unsqueeze(0).expand(b, -1)
+        : (mask.cumsum(1) - 1).clamp_min(0);
+
+    private Tensor RunBlocks(Tensor x, BlockGeometry g, int start, int stop, Action<int, Tensor>? onBlockInput)
+    {
+        for (int l = start; l < stop; l++)
+        {
+            onBlockInput?.Invoke(l, x);
+            x = Blocks[l].Forward(x, g.Cos, g.Sin, g.Masked);
+        }
         return x;
     }
 

@@ -11,13 +11,15 @@ namespace CircuitNotebooks.Patching;
 /// </summary>
 public sealed class Metric
 {
-    private readonly Func<Tensor, Tensor> _perExample;
+    private readonly Func<Tensor, Tensor> _ofAnswerLogits;
+    private readonly Tensor? _attentionMask;
 
-    private Metric(string name, int batchSize, Func<Tensor, Tensor> perExample)
+    private Metric(string name, int batchSize, Tensor? attentionMask, Func<Tensor, Tensor> ofAnswerLogits)
     {
         Name = name;
         BatchSize = batchSize;
-        _perExample = perExample;
+        _attentionMask = attentionMask;
+        _ofAnswerLogits = ofAnswerLogits;
     }
 
     public string Name { get; }
@@ -30,7 +32,22 @@ public sealed class Metric
         if (logits.dim() != 3 || logits.shape[0] != BatchSize)
             throw new ArgumentException(
                 $"Metric '{Name}' expects logits [{BatchSize}, pos, vocab], got [{string.Join(", ", logits.shape)}].", nameof(logits));
-        return _perExample(logits);
+        return _ofAnswerLogits(AnswerLogits(logits, _attentionMask));
+    }
+
+    /// <summary>
+    /// Where each row's metric reads the logits, [b] int64: every metric is a function of the logits at these
+    /// positions only, so callers may compute just those (<see cref="PerExampleAtAnswer"/>).
+    /// </summary>
+    internal Tensor AnswerPositions(long pos, Device device) => AnswerPositions(_attentionMask, BatchSize, pos, device);
+
+    /// <summary><see cref="PerExample"/> from the logits at <see cref="AnswerPositions(long, Device)"/> only, [b, V].</summary>
+    internal Tensor PerExampleAtAnswer(Tensor answerLogits)
+    {
+        if (answerLogits.dim() != 2 || answerLogits.shape[0] != BatchSize)
+            throw new ArgumentException(
+                $"Metric '{Name}' expects answer logits [{BatchSize}, vocab], got [{string.Join(", ", answerLogits.shape)}].", nameof(answerLogits));
+        return _ofAnswerLogits(answerLogits);
     }
 
     /// <summary>Batch mean of <see cref="PerExample"/> as a 0-d tensor (differentiable).</summary>
@@ -45,7 +62,7 @@ public sealed class Metric
 
     /// <summary>A metric from any per-example function of the answer-position logits [b, V].</summary>
     public static Metric Custom(string name, Tensor? attentionMask, int batchSize, Func<Tensor, Tensor> ofAnswerLogits) =>
-        new(name, batchSize, logits => ofAnswerLogits(AnswerLogits(logits, attentionMask)));
+        new(name, batchSize, attentionMask, ofAnswerLogits);
 
     /// <summary>logit(correct) − logit(wrong) at the answer position.</summary>
     public static Metric LogitDiff(long[] correct, long[] wrong, Tensor? attentionMask = null)

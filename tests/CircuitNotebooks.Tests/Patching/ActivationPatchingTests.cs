@@ -108,6 +108,53 @@ public class ActivationPatchingTests
             Assert.True(Math.Abs(expected[i] - actual[i]) < 1e-5 * (1 + Math.Abs(expected[i])), $"cell {i}: naive {expected[i]} batched {actual[i]}");
     }
 
+    /// <summary>
+    /// Cells in every layer, in shuffled order, on hooks inside the blocks (resumed from the shared prefix, grouped by
+    /// layer since 4×20 tokens per copy pass the group-size floor) and outside them (embeddings and ln_final: full
+    /// forwards), with padding on both sides; once more with a user hook on ln_final (full logits on the resumed path).
+    /// </summary>
+    [Theory, InlineData("gpt2"), InlineData("neox"), InlineData("llama")]
+    public void MixedLayerCellsMatchOneForwardPerCell(string arch)
+    {
+        using var scope = NewDisposeScope();
+        using var model = ModelFixtures.RandomModel(arch);
+        var gen = new Generator(23);
+        const int P = 20;
+        var clean = randint(0, 40, [4, P], dtype: ScalarType.Int64, generator: gen);
+        var corrupt = randint(0, 40, [4, P], dtype: ScalarType.Int64, generator: gen);
+        var maskData = new long[4 * P];
+        for (int r = 0; r < 4; r++)
+        for (int p = 0; p < P; p++)
+            maskData[r * P + p] = r == 0 && p >= 15 || r == 1 && p < 3 ? 0 : 1;
+        var mask = tensor(maskData, [4, P]);
+        var metric = Metric.ProbabilityDiff([1, 2, 3, 4], [5, 6, 7, 8], mask);
+        var cells = new List<PatchCell>
+        {
+            new("blocks.1.attn.hook_z", null, 2), new("blocks.0.hook_resid_pre", 4), new("hook_embed", 16),
+            new("blocks.1.hook_mlp_out", 19), new("blocks.0.attn.hook_z", 7, 1), new("blocks.1.hook_resid_pre", 0),
+            new("ln_final.hook_normalized", 19), new("blocks.0.hook_mlp_out", 11), new("blocks.1.attn.hook_pattern", 19, 3),
+            new("blocks.0.attn.hook_z", null, 0), new("blocks.1.hook_resid_pre", 19), new("blocks.0.attn.hook_pattern", null, 1),
+        };
+        using var ablation = Ablation.Patching(corrupt, mask);
+        var expected = cells.Select(c =>
+            Naive(model, clean, mask, metric, c.HookName, FromRun(model, corrupt, mask, c.HookName), c.Position, c.Head)).ToArray();
+        Assert.True(expected.Max() - expected.Min() > 1e-3, "patching had no effect; test would be vacuous");
+
+        void Check(double[] actual, string what)
+        {
+            for (int i = 0; i < cells.Count; i++)
+                Assert.True(Math.Abs(expected[i] - actual[i]) < 1e-5 * (1 + Math.Abs(expected[i])),
+                    $"{what}, cell {cells[i]}: naive {expected[i]} batched {actual[i]}");
+        }
+        Check(ActivationPatching.RunCells(model, clean, mask, cells, ablation, metric), "default");
+        Check(ActivationPatching.RunCells(model, clean, mask, cells, ablation, metric, new PatchingOptions { MaxCopiesPerForward = 2 }), "2 copies");
+        Check(ActivationPatching.RunCells(model, clean, mask, cells, ablation, metric, new PatchingOptions { Batched = false }), "loop");
+        int seen = 0;
+        using (model.ln_final.HookScale.Add((a, h) => { seen++; return null; }))
+            Check(ActivationPatching.RunCells(model, clean, mask, cells, ablation, metric), "ln_final hooked");
+        Assert.True(seen > 0);
+    }
+
     [Fact]
     public void ZeroMeanAndPositionMeanAblationsUseTheRightValues()
     {
