@@ -22,7 +22,8 @@ public class EdgePatchingTests
         var (_, corrupt) = EdgeForward.CaptureSources(model, g, batch.Corrupted, batch.AttentionMask);
         var byNode = corrupt.permute(2, 0, 1, 3).reshape(g.NForward, -1).contiguous();
         var w = tensor(patch.Select(x => x ? 1f : 0f).ToArray(), [1, g.NForward, g.NBackward]);
-        return EdgeForward.PatchedLogits(model, g, batch.Clean, batch.AttentionMask, byNode, w, any);
+        var (_, _, residuals) = PlainEdgeRun.CaptureSources(model, g, batch.Corrupted, batch.AttentionMask);
+        return EdgeForward.PatchedLogits(model, g, batch.Clean, batch.AttentionMask, byNode, residuals, w, any);
     }
 
     [Theory, MemberData(nameof(ModelFixtures.All), MemberType = typeof(ModelFixtures))]

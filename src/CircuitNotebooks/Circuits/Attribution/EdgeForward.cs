@@ -114,17 +114,26 @@ internal static class EdgeForward
     /// Edge-patched logits [G·b, p, V]: copy c of the batch feeds destination v the sum of its sources from this run
     /// plus patch[c, u, v] · (a_u(corrupt) − a_u(current)) — patch = 1 takes the edge from the corrupted run. Exactly
     /// one forward for all G copies; sources are "current" values, so patches compose along paths.
-    /// <paramref name="corruptByNode"/> is the corrupted run's sources in the <see cref="PlainEdgeRun.NodeMajor"/> layout. Each layer's
-    /// q, k and v corrections come from one matrix product over only the sources that some patched edge reads.
+    /// <paramref name="corruptByNode"/> is the corrupted run's sources in the <see cref="PlainEdgeRun.NodeMajor"/>
+    /// layout and <paramref name="corruptResiduals"/> the residuals its destinations read (see
+    /// <see cref="PlainEdgeRun.CaptureSources"/>).
+    /// Because a destination's input is its residual and the residual is the sum of the upstream sources (plus biases
+    /// that are equal in every run), the same input is also corrupt residual − Σ_u (1 − patch[u, v]) (a_u(corrupt) −
+    /// a_u(current)). Each destination group uses whichever form reads fewer sources: a small patch set in the first,
+    /// a small circuit (everything else patched, as in faithfulness) in the second. Each layer's q, k and v corrections
+    /// come from one matrix product.
     /// </summary>
     internal static Tensor PatchedLogits(HookedTransformer model, EdgeLayout g, Tensor tokens, Tensor? mask, Tensor corruptByNode,
-        Tensor patch, bool[] anyPatchedDest)
+        Tensor[] corruptResiduals, Tensor patch, bool[] anyPatchedDest)
     {
         using var _ = no_grad();
         long G = patch.shape[0], b = tokens.shape[0], p = tokens.shape[1], d = model.Config.DModel;
-        int F = g.NForward, L = g.NLayers, H = g.NHeads;
+        int F = g.NForward, L = g.NLayers, H = g.NHeads, B = g.NBackward;
         var w = patch.to(corruptByNode.dtype, CPU).contiguous();
-        var used = w.abs().sum(0L, false).data<float>().ToArray(); // [F, B] flattened: |weight| over copies
+        var complement = 1 - w;
+        // Over the copies, which weights are non-zero in each form ([F, B] row-major).
+        var patched = w.abs().sum(0L, false).data<float>().ToArray();
+        var kept = complement.abs().sum(0L, false).data<float>().ToArray();
         var buf = empty([G, F, b * p * d], dtype: corruptByNode.dtype, device: corruptByNode.device); // corrupt − current
         var corrupt = corruptByNode.unsqueeze(0);
         var hooks = new List<(string, HookFunction)>();
@@ -133,39 +142,66 @@ internal static class EdgeForward
             var (start, width) = GroupRange(g, i);
             hooks.Add((GroupHook(i), (act, h) =>
             {
-                var cur = AsGroup(act).reshape(G, b, p, width, d).permute(0, 3, 1, 2, 4);
-                buf.narrow(1, start, width).view(G, width, b, p, d).copy_(corrupt.narrow(1, start, width).view(1, width, b, p, d) - cur);
+                // In place (copy, then subtract): these are the largest tensors of the run, and fresh ones cost page faults.
+                var slot = buf.narrow(1, start, width).view(G, width, b, p, d);
+                slot.copy_(corrupt.narrow(1, start, width).view(1, width, b, p, d));
+                slot.sub_(AsGroup(act).reshape(G, b, p, width, d).permute(0, 3, 1, 2, 4));
                 return null;
             }));
         }
-        // delta [G, width, b·p·d] for destinations j0 .. j0 + width − 1, or null when none of them is patched.
-        Tensor? Delta(int j0, int width)
+
+        // Σ_u weight[c, u, j] · buf[c, u] for j in j0 .. j0 + width − 1 over the given source rows: [G, width, b·p·d].
+        Tensor Mix(Tensor weights, long[] rows, int j0, int width, int prefix)
         {
-            if (!Enumerable.Range(j0, width).Any(j => anyPatchedDest[j])) return null;
-            int prefix = g.UpstreamPrefix(j0), B = g.NBackward;
-            var rows = Enumerable.Range(0, prefix).Where(u => Enumerable.Range(j0, width).Any(j => used[u * B + j] != 0)).Select(u => (long)u).ToArray();
-            if (rows.Length == 0) return null;
             using var idx = tensor(rows);
-            var wSel = w.narrow(2, j0, width).index_select(1, idx).to(buf.device); // [G, k, width]
+            var wSel = weights.narrow(2, j0, width).index_select(1, idx).to(buf.device); // [G, k, width]
             var src = rows.Length == prefix ? buf.narrow(1, 0, prefix) : buf.index_select(1, idx.to(buf.device));
             return wSel.transpose(1, 2).bmm(src);
         }
-        Tensor AddTo(Tensor act, Tensor delta, int offset, int width)
+
+        // The new inputs of a destination group as (delta, base): input = act + delta when base is null, else base − delta
+        // (delta null = nothing to subtract); null when the group keeps its current input.
+        (Tensor? Delta, Tensor? Base)? Correction(int j0, int width, int residual)
         {
-            var part = delta.narrow(1, offset, width).reshape(G, width, b, p, d).permute(0, 2, 3, 1, 4).reshape(act.shape);
-            return act + part;
+            if (!Enumerable.Range(j0, width).Any(j => anyPatchedDest[j])) return null;
+            int prefix = g.UpstreamPrefix(j0);
+            long[] Rows(float[] nonzero) => Enumerable.Range(0, prefix)
+                .Where(u => Enumerable.Range(j0, width).Any(j => nonzero[u * B + j] != 0)).Select(u => (long)u).ToArray();
+            var patchedRows = Rows(patched);
+            var keptRows = Rows(kept);
+            if (patchedRows.Length <= keptRows.Length)
+                return patchedRows.Length == 0 ? null : (Mix(w, patchedRows, j0, width, prefix), null);
+            var baseResidual = corruptResiduals[residual];
+            return (keptRows.Length == 0 ? null : Mix(complement, keptRows, j0, width, prefix), baseResidual);
         }
+
+        // The result is laid out like act (materialised, then updated in place); delta ([G, width, b·p·d]) is read
+        // strided as [G, b, p, width, d] rather than reordered into a copy.
+        Tensor Apply(Tensor act, (Tensor? Delta, Tensor? Base) c, int offset, int width)
+        {
+            var delta = c.Delta?.narrow(1, offset, width).view(G, width, b, p, d).permute(0, 2, 3, 1, 4);
+            var start = c.Base is null ? act.reshape(G, b, p, width, d) : c.Base.reshape(1, b, p, 1, d).expand(G, b, p, width, d);
+            // Never act itself: the residual it may alias is read elsewhere in the block.
+            var result = start.is_contiguous() ? start.clone() : start.contiguous();
+            if (delta is not null)
+            {
+                if (c.Base is null) result.add_(delta);
+                else result.sub_(delta);
+            }
+            return result.view(act.shape);
+        }
+
         for (int l = 0; l < L; l++)
         {
-            Tensor? qkv = null;
-            int j0 = g.QkvIndex(l, 0, 0);
-            hooks.Add(($"blocks.{l}.hook_q_input", (act, h) => (qkv = Delta(j0, 3 * H)) is null ? null : AddTo(act, qkv, 0, H)));
-            hooks.Add(($"blocks.{l}.hook_k_input", (act, h) => qkv is null ? null : AddTo(act, qkv, H, H)));
-            hooks.Add(($"blocks.{l}.hook_v_input", (act, h) => qkv is null ? null : AddTo(act, qkv, 2 * H, H)));
-            int jm = g.MlpInIndex(l);
-            hooks.Add(($"blocks.{l}.hook_mlp_in", (act, h) => Delta(jm, 1) is { } dm ? AddTo(act, dm, 0, 1) : null));
+            (Tensor?, Tensor?)? qkv = null;
+            int j0 = g.QkvIndex(l, 0, 0), resid = 2 * l;
+            hooks.Add(($"blocks.{l}.hook_q_input", (act, h) => (qkv = Correction(j0, 3 * H, resid)) is { } c ? Apply(act, c, 0, H) : null));
+            hooks.Add(($"blocks.{l}.hook_k_input", (act, h) => qkv is { } c ? Apply(act, c, H, H) : null));
+            hooks.Add(($"blocks.{l}.hook_v_input", (act, h) => qkv is { } c ? Apply(act, c, 2 * H, H) : null));
+            int jm = g.MlpInIndex(l), residMlp = 2 * l + 1;
+            hooks.Add(($"blocks.{l}.hook_mlp_in", (act, h) => Correction(jm, 1, residMlp) is { } c ? Apply(act, c, 0, 1) : null));
         }
-        hooks.Add(($"blocks.{L - 1}.hook_resid_post", (act, h) => Delta(g.LogitsIndex, 1) is { } dl ? AddTo(act, dl, 0, 1) : null));
+        hooks.Add(($"blocks.{L - 1}.hook_resid_post", (act, h) => Correction(g.LogitsIndex, 1, 2 * L) is { } c ? Apply(act, c, 0, 1) : null));
         var bigTokens = G == 1 ? tokens : tokens.repeat(G, 1);
         var bigMask = mask is null ? null : G == 1 ? mask : mask.repeat(G, 1);
         return model.RunWithHooks(bigTokens, hooks, bigMask);

@@ -29,6 +29,7 @@ public sealed class FaithfulnessEvaluator : IDisposable
     private readonly HookedTransformer _model;
     private readonly AttributionBatch _batch;
     private readonly Tensor _corrupt;
+    private readonly Tensor[] _corruptResiduals;
     private readonly bool[] _real;
 
     public FaithfulnessEvaluator(HookedTransformer model, AttributionBatch batch)
@@ -39,8 +40,9 @@ public sealed class FaithfulnessEvaluator : IDisposable
         Layout = new EdgeLayout(model.Config);
         _real = Layout.RealEdges();
         using var scope = NewDisposeScope();
-        var (corruptLogits, corrupt, _) = PlainEdgeRun.CaptureSources(model, Layout, batch.Corrupted, batch.AttentionMask);
+        var (corruptLogits, corrupt, residuals) = PlainEdgeRun.CaptureSources(model, Layout, batch.Corrupted, batch.AttentionMask);
         _corrupt = PlainEdgeRun.NodeMajor(corrupt).DetachFromDisposeScope();
+        _corruptResiduals = residuals.Select(r => r.DetachFromDisposeScope()).ToArray();
         using var _ = no_grad();
         CorruptedMetric = batch.Metric.Evaluate(corruptLogits);
         CleanMetric = batch.Metric.Evaluate(model.Forward(batch.Clean, batch.AttentionMask));
@@ -94,7 +96,7 @@ public sealed class FaithfulnessEvaluator : IDisposable
                     anyDest[i % B] = true;
                 }
             var patch = tensor(flat, [chunk.Count, F, B]);
-            var logits = EdgeForward.PatchedLogits(_model, Layout, _batch.Clean, _batch.AttentionMask, _corrupt, patch, anyDest);
+            var logits = EdgeForward.PatchedLogits(_model, Layout, _batch.Clean, _batch.AttentionMask, _corrupt, _corruptResiduals, patch, anyDest);
             var per = logits.reshape(chunk.Count, _batch.Rows, logits.shape[1], logits.shape[2]);
             for (int c = 0; c < chunk.Count; c++) results[start + c] = _batch.Metric.Evaluate(per[c]);
             progress?.Report(start + chunk.Count);
@@ -109,7 +111,11 @@ public sealed class FaithfulnessEvaluator : IDisposable
                 $"Edge mask has {mask.Length} entries, expected n_fwd × n_bwd = {Layout.NForward} × {Layout.NBackward} = {Layout.NForward * Layout.NBackward}.");
     }
 
-    public void Dispose() => _corrupt.Dispose();
+    public void Dispose()
+    {
+        _corrupt.Dispose();
+        foreach (var r in _corruptResiduals) r.Dispose();
+    }
 }
 
 /// <summary>Exact edge patching: the slow reference (one patched evaluation per edge, several edges per forward).</summary>
