@@ -15,15 +15,13 @@ public class EdgePatchingTests
     private static Tensor Patched(HookedTransformer model, AttributionBatch batch, bool[] patch)
     {
         var g = new EdgeLayout(model.Config);
-        var any = new bool[g.NBackward];
-        for (int i = 0; i < patch.Length; i++) if (patch[i]) any[i % g.NBackward] = true;
         using var opts = EdgeOptions(model);
         // Sources captured in split mode (per-head hook_result), independently of the plain capture faithfulness uses.
         var (_, corrupt) = EdgeForward.CaptureSources(model, g, batch.Corrupted, batch.AttentionMask);
         var byNode = corrupt.permute(2, 0, 1, 3).reshape(g.NForward, -1).contiguous();
         var w = tensor(patch.Select(x => x ? 1f : 0f).ToArray(), [1, g.NForward, g.NBackward]);
         var (_, _, residuals) = PlainEdgeRun.CaptureSources(model, g, batch.Corrupted, batch.AttentionMask);
-        return EdgeForward.PatchedLogits(model, g, batch.Clean, batch.AttentionMask, byNode, residuals, w, any);
+        return EdgeForward.PatchedLogits(model, g, batch.Clean, batch.AttentionMask, byNode, residuals, w);
     }
 
     [Theory, MemberData(nameof(ModelFixtures.All), MemberType = typeof(ModelFixtures))]
@@ -100,6 +98,58 @@ public class EdgePatchingTests
             }
         }
         finally { model.Options.UseAttnResult = false; }
+    }
+
+    [Theory, MemberData(nameof(ModelFixtures.All), MemberType = typeof(ModelFixtures))]
+    public void AGroupKeepingOneEdgeReadsTheCorruptResidualPlusThatEdge(string arch)
+    {
+        // Patch every edge into layer 1's q/k/v inputs except a0.h1 -> a1.h2<k>: those inputs must all be the corrupted
+        // resid_pre of layer 1, and a1.h2<k> that plus a0.h1's (current − corrupted) output. (The patched forward
+        // builds this from the corrupted residual, the form it picks when nearly every edge of a group is patched.)
+        // Reference built from plain hooks and a cache of the corrupted run.
+        using var scope = NewDisposeScope();
+        using var model = ModelFixtures.RandomModel(arch);
+        var batch = Batch(model, padded: arch == "llama");
+        var g = new EdgeLayout(model.Config);
+        int v = Enumerable.Range(0, g.NBackward).Single(j => g.BackwardName(j) == "a1.h2<k>");
+        int kept = Enumerable.Range(0, g.NForward).Single(i => g.ForwardName(i) == "a0.h1");
+        var real = g.RealEdges();
+        var patch = new bool[real.Length];
+        for (int j = g.QkvIndex(1, 0, 0); j < g.QkvIndex(1, 0, 0) + 3 * g.NHeads; j++)
+        for (int u = 0; u < g.NForward; u++) patch[u * g.NBackward + j] = real[u * g.NBackward + j] && !(u == kept && j == v);
+        var edgePatched = Patched(model, batch, patch);
+
+        model.Options.UseAttnResult = true;
+        model.Options.UseSplitQkvInput = true;
+        try
+        {
+            var (_, cache) = model.RunWithCache(batch.Corrupted, n => n is "blocks.1.hook_resid_pre" or "blocks.0.attn.hook_result", batch.AttentionMask);
+            using var _ = no_grad();
+            using (cache)
+            {
+                Tensor? current = null;
+                var reference = model.RunWithHooks(batch.Clean,
+                [
+                    ("blocks.0.attn.hook_result", (act, h) => { current = act[.., .., 1].clone().MoveToOuterDisposeScope(); return null; }),
+                    ("blocks.1.hook_q_input", (act, h) => cache["blocks.1.hook_resid_pre"].unsqueeze(2).expand_as(act).clone()),
+                    ("blocks.1.hook_v_input", (act, h) => cache["blocks.1.hook_resid_pre"].unsqueeze(2).expand_as(act).clone()),
+                    ("blocks.1.hook_k_input", (act, h) =>
+                    {
+                        var copy = cache["blocks.1.hook_resid_pre"].unsqueeze(2).expand_as(act).clone();
+                        copy[.., .., 2] = cache["blocks.1.hook_resid_pre"] + current! - cache["blocks.0.attn.hook_result"][.., .., 1];
+                        return copy;
+                    }),
+                ], batch.AttentionMask);
+                var clean = model.Forward(batch.Clean, batch.AttentionMask);
+                Assert.True(MaxAbs(reference - clean) > 1e-3, "the patch must change something for the test to mean anything");
+                Assert.True(MaxAbs(edgePatched - reference) < 1e-4, $"max diff {MaxAbs(edgePatched - reference)}");
+            }
+        }
+        finally
+        {
+            model.Options.UseAttnResult = false;
+            model.Options.UseSplitQkvInput = false;
+        }
     }
 
     [Fact]

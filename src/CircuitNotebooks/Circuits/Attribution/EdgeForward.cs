@@ -116,30 +116,26 @@ internal static class EdgeForward
     /// one forward for all G copies; sources are "current" values, so patches compose along paths.
     /// <paramref name="corruptByNode"/> is the corrupted run's sources in the <see cref="PlainEdgeRun.NodeMajor"/>
     /// layout and <paramref name="corruptResiduals"/> the residuals its destinations read (see
-    /// <see cref="PlainEdgeRun.CaptureSources"/>).
-    /// Because a destination's input is its residual and the residual is the sum of the upstream sources (plus biases
-    /// that are equal in every run), the same input is also corrupt residual − Σ_u (1 − patch[u, v]) (a_u(corrupt) −
-    /// a_u(current)). Each destination group uses whichever form reads fewer sources: a small patch set in the first,
-    /// a small circuit (everything else patched, as in faithfulness) in the second. Each layer's q, k and v corrections
-    /// come from one matrix product.
+    /// <see cref="PlainEdgeRun.CaptureSources"/>). <see cref="EdgePatchPlan"/> decides per destination group which
+    /// sources to read; each layer's q, k and v corrections come from one matrix product, and destinations whose
+    /// input ends up equal for every head stay a shared (expanded) view.
     /// </summary>
     internal static Tensor PatchedLogits(HookedTransformer model, EdgeLayout g, Tensor tokens, Tensor? mask, Tensor corruptByNode,
-        Tensor[] corruptResiduals, Tensor patch, bool[] anyPatchedDest)
+        Tensor[] corruptResiduals, Tensor patch)
     {
         using var _ = no_grad();
         long G = patch.shape[0], b = tokens.shape[0], p = tokens.shape[1], d = model.Config.DModel;
-        int F = g.NForward, L = g.NLayers, H = g.NHeads, B = g.NBackward;
+        int F = g.NForward, L = g.NLayers, H = g.NHeads;
         var w = patch.to(corruptByNode.dtype, CPU).contiguous();
         var complement = 1 - w;
-        // Over the copies, which weights are non-zero in each form ([F, B] row-major).
-        var patched = w.abs().sum(0L, false).data<float>().ToArray();
-        var kept = complement.abs().sum(0L, false).data<float>().ToArray();
+        var plan = new EdgePatchPlan(g, w.abs().sum(0L, false).data<float>().ToArray(), complement.abs().sum(0L, false).data<float>().ToArray());
         var buf = empty([G, F, b * p * d], dtype: corruptByNode.dtype, device: corruptByNode.device); // corrupt − current
         var corrupt = corruptByNode.unsqueeze(0);
         var hooks = new List<(string, HookFunction)>();
         for (int i = 0; i < GroupCount(g); i++)
         {
             var (start, width) = GroupRange(g, i);
+            if (!plan.SourceNeeded.Skip(start).Take(width).Any(x => x)) continue;
             hooks.Add((GroupHook(i), (act, h) =>
             {
                 // In place (copy, then subtract): these are the largest tensors of the run, and fresh ones cost page faults.
@@ -150,61 +146,58 @@ internal static class EdgeForward
             }));
         }
 
-        // Σ_u weight[c, u, j] · buf[c, u] for j in j0 .. j0 + width − 1 over the given source rows: [G, width, b·p·d].
-        Tensor Mix(Tensor weights, long[] rows, int j0, int width, int prefix)
+        // Σ_u weight[c, u, j] · buf[c, u] over the group's rows, for all its destinations: [G, width, b·p·d].
+        Tensor? Delta(EdgePatchPlan.Group grp)
         {
-            using var idx = tensor(rows);
-            var wSel = weights.narrow(2, j0, width).index_select(1, idx).to(buf.device); // [G, k, width]
-            var src = rows.Length == prefix ? buf.narrow(1, 0, prefix) : buf.index_select(1, idx.to(buf.device));
+            if (!grp.AnyWeight(0, grp.Width)) return null;
+            using var idx = tensor(grp.Rows);
+            var weights = grp.FromCorrupt ? complement : w;
+            var wSel = weights.narrow(2, grp.J0, grp.Width).index_select(1, idx).to(buf.device); // [G, k, width]
+            var src = grp.Rows.Length == grp.Prefix ? buf.narrow(1, 0, grp.Prefix) : buf.index_select(1, idx.to(buf.device));
             return wSel.transpose(1, 2).bmm(src);
         }
 
-        // The new inputs of a destination group as (delta, base): input = act + delta when base is null, else base − delta
-        // (delta null = nothing to subtract); null when the group keeps its current input.
-        (Tensor? Delta, Tensor? Base)? Correction(int j0, int width, int residual)
+        // New input of destinations offset .. offset + width − 1 of a group (null = unchanged). The result is laid out
+        // like act; delta is read strided as [G, b, p, width, d] rather than reordered into a copy.
+        Tensor? Apply(Tensor act, EdgePatchPlan.Group grp, Tensor? delta, int offset, int width)
         {
-            if (!Enumerable.Range(j0, width).Any(j => anyPatchedDest[j])) return null;
-            int prefix = g.UpstreamPrefix(j0);
-            long[] Rows(float[] nonzero) => Enumerable.Range(0, prefix)
-                .Where(u => Enumerable.Range(j0, width).Any(j => nonzero[u * B + j] != 0)).Select(u => (long)u).ToArray();
-            var patchedRows = Rows(patched);
-            var keptRows = Rows(kept);
-            if (patchedRows.Length <= keptRows.Length)
-                return patchedRows.Length == 0 ? null : (Mix(w, patchedRows, j0, width, prefix), null);
-            var baseResidual = corruptResiduals[residual];
-            return (keptRows.Length == 0 ? null : Mix(complement, keptRows, j0, width, prefix), baseResidual);
-        }
-
-        // The result is laid out like act (materialised, then updated in place); delta ([G, width, b·p·d]) is read
-        // strided as [G, b, p, width, d] rather than reordered into a copy.
-        Tensor Apply(Tensor act, (Tensor? Delta, Tensor? Base) c, int offset, int width)
-        {
-            var delta = c.Delta?.narrow(1, offset, width).view(G, width, b, p, d).permute(0, 2, 3, 1, 4);
-            var start = c.Base is null ? act.reshape(G, b, p, width, d) : c.Base.reshape(1, b, p, 1, d).expand(G, b, p, width, d);
+            bool any = grp.AnyWeight(offset, width);
+            if (!grp.FromCorrupt && !any) return null;
+            var start = grp.FromCorrupt ? corruptResiduals[Residual(g, grp.J0)].reshape(1, b, p, 1, d).expand(G, b, p, width, d) : act.reshape(G, b, p, width, d);
+            if (!any) return start.reshape(act.shape); // the corrupt residual for every head: a view when G = 1
             // Never act itself: the residual it may alias is read elsewhere in the block.
             var result = start.is_contiguous() ? start.clone() : start.contiguous();
-            if (delta is not null)
-            {
-                if (c.Base is null) result.add_(delta);
-                else result.sub_(delta);
-            }
+            var part = delta!.narrow(1, offset, width).view(G, width, b, p, d).permute(0, 2, 3, 1, 4);
+            if (grp.FromCorrupt) result.sub_(part);
+            else result.add_(part);
             return result.view(act.shape);
         }
 
         for (int l = 0; l < L; l++)
         {
-            (Tensor?, Tensor?)? qkv = null;
-            int j0 = g.QkvIndex(l, 0, 0), resid = 2 * l;
-            hooks.Add(($"blocks.{l}.hook_q_input", (act, h) => (qkv = Correction(j0, 3 * H, resid)) is { } c ? Apply(act, c, 0, H) : null));
-            hooks.Add(($"blocks.{l}.hook_k_input", (act, h) => qkv is { } c ? Apply(act, c, H, H) : null));
-            hooks.Add(($"blocks.{l}.hook_v_input", (act, h) => qkv is { } c ? Apply(act, c, 2 * H, H) : null));
-            int jm = g.MlpInIndex(l), residMlp = 2 * l + 1;
-            hooks.Add(($"blocks.{l}.hook_mlp_in", (act, h) => Correction(jm, 1, residMlp) is { } c ? Apply(act, c, 0, 1) : null));
+            if (plan.For(g.QkvIndex(l, 0, 0)) is { } qkv)
+            {
+                Tensor? delta = null;
+                hooks.Add(($"blocks.{l}.hook_q_input", (act, h) => Apply(act, qkv, delta = Delta(qkv), 0, H)));
+                hooks.Add(($"blocks.{l}.hook_k_input", (act, h) => Apply(act, qkv, delta, H, H)));
+                hooks.Add(($"blocks.{l}.hook_v_input", (act, h) => Apply(act, qkv, delta, 2 * H, H)));
+            }
+            if (plan.For(g.MlpInIndex(l)) is { } mlp)
+                hooks.Add(($"blocks.{l}.hook_mlp_in", (act, h) => Apply(act, mlp, Delta(mlp), 0, 1)));
         }
-        hooks.Add(($"blocks.{L - 1}.hook_resid_post", (act, h) => Correction(g.LogitsIndex, 1, 2 * L) is { } c ? Apply(act, c, 0, 1) : null));
+        if (plan.For(g.LogitsIndex) is { } logits)
+            hooks.Add(($"blocks.{L - 1}.hook_resid_post", (act, h) => Apply(act, logits, Delta(logits), 0, 1)));
         var bigTokens = G == 1 ? tokens : tokens.repeat(G, 1);
         var bigMask = mask is null ? null : G == 1 ? mask : mask.repeat(G, 1);
         return model.RunWithHooks(bigTokens, hooks, bigMask);
+    }
+
+    /// <summary>Index into <see cref="PlainEdgeRun.CaptureSources"/>' residuals of what destination group j0 reads.</summary>
+    private static int Residual(EdgeLayout g, int j0)
+    {
+        if (j0 == g.LogitsIndex) return 2 * g.NLayers;
+        int layer = j0 / (3 * g.NHeads + 1);
+        return j0 == g.MlpInIndex(layer) ? 2 * layer + 1 : 2 * layer;
     }
 
     private sealed class Restore(Action undo) : IDisposable

@@ -87,16 +87,11 @@ public sealed class FaithfulnessEvaluator : IDisposable
             using var scope = NewDisposeScope();
             var chunk = patchMasks.Skip(start).Take(G).ToList();
             var flat = new float[chunk.Count * F * B];
-            var anyDest = new bool[B];
             for (int c = 0; c < chunk.Count; c++)
             for (int i = 0; i < F * B; i++)
-                if (chunk[c][i])
-                {
-                    flat[c * F * B + i] = 1f;
-                    anyDest[i % B] = true;
-                }
+                if (chunk[c][i]) flat[c * F * B + i] = 1f;
             var patch = tensor(flat, [chunk.Count, F, B]);
-            var logits = EdgeForward.PatchedLogits(_model, Layout, _batch.Clean, _batch.AttentionMask, _corrupt, _corruptResiduals, patch, anyDest);
+            var logits = EdgeForward.PatchedLogits(_model, Layout, _batch.Clean, _batch.AttentionMask, _corrupt, _corruptResiduals, patch);
             var per = logits.reshape(chunk.Count, _batch.Rows, logits.shape[1], logits.shape[2]);
             for (int c = 0; c < chunk.Count; c++) results[start + c] = _batch.Metric.Evaluate(per[c]);
             progress?.Report(start + chunk.Count);

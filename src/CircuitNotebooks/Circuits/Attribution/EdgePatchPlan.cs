@@ -1,0 +1,54 @@
+namespace CircuitNotebooks.Circuits.Attribution;
+
+/// <summary>
+/// What an edge-patched forward must do at each destination group (a layer's q, k and v inputs; an MLP input; the
+/// logits input), decided from the patch weights alone, before the forward. A destination's input is its residual,
+/// and the residual is the sum of the upstream sources (plus biases equal in every run), so with buf_u = a_u(corrupt)
+/// − a_u(current) the patched input is either current input + Σ_u w_uv buf_u ("add" form) or corrupt residual −
+/// Σ_u (1 − w_uv) buf_u ("from corrupt" form). Each group takes the form that reads fewer sources: a small patch set
+/// (exact edge patching) reads few in the first, a small circuit (faithfulness: every other edge patched) in the second.
+/// </summary>
+internal sealed class EdgePatchPlan
+{
+    /// <param name="Rows">Source rows the correction reads (a subset of the group's upstream prefix).</param>
+    /// <param name="HasWeight">Per destination of the group: whether any of those rows carries weight into it.</param>
+    internal sealed record Group(int J0, int Width, int Prefix, bool FromCorrupt, long[] Rows, bool[] HasWeight)
+    {
+        public bool AnyWeight(int offset, int width) => HasWeight.Skip(offset).Take(width).Any(x => x);
+    }
+
+    private readonly Dictionary<int, Group> _groups = new();
+
+    /// <param name="patched">|w| summed over copies, [n_fwd · n_bwd] row-major.</param>
+    /// <param name="kept">|1 − w| summed over copies, same layout.</param>
+    public EdgePatchPlan(EdgeLayout g, float[] patched, float[] kept)
+    {
+        SourceNeeded = new bool[g.NForward];
+        for (int l = 0; l < g.NLayers; l++)
+        {
+            Add(g, g.QkvIndex(l, 0, 0), 3 * g.NHeads, patched, kept);
+            Add(g, g.MlpInIndex(l), 1, patched, kept);
+        }
+        Add(g, g.LogitsIndex, 1, patched, kept);
+    }
+
+    /// <summary>Sources some correction reads: only these need their corrupt − current difference.</summary>
+    public bool[] SourceNeeded { get; }
+
+    /// <summary>The plan for the group starting at backward index <paramref name="j0"/>; null = keep the current input.</summary>
+    public Group? For(int j0) => _groups.GetValueOrDefault(j0);
+
+    private void Add(EdgeLayout g, int j0, int width, float[] patched, float[] kept)
+    {
+        int prefix = g.UpstreamPrefix(j0), B = g.NBackward;
+        bool Touches(float[] weights, int u) => Enumerable.Range(j0, width).Any(j => weights[u * B + j] != 0);
+        var patchedRows = Enumerable.Range(0, prefix).Where(u => Touches(patched, u)).ToArray();
+        if (patchedRows.Length == 0) return; // nothing patched here: the current input stands
+        var keptRows = Enumerable.Range(0, prefix).Where(u => Touches(kept, u)).ToArray();
+        bool fromCorrupt = keptRows.Length < patchedRows.Length;
+        var (rows, weights) = fromCorrupt ? (keptRows, kept) : (patchedRows, patched);
+        var has = Enumerable.Range(j0, width).Select(j => rows.Any(u => weights[u * B + j] != 0)).ToArray();
+        foreach (var u in rows) SourceNeeded[u] = true;
+        _groups[j0] = new Group(j0, width, prefix, fromCorrupt, rows.Select(u => (long)u).ToArray(), has);
+    }
+}
