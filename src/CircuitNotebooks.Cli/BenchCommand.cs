@@ -4,6 +4,7 @@ using CircuitNotebooks.Cli.Infrastructure;
 using CircuitNotebooks.FineTuning;
 using CircuitNotebooks.Models;
 using CircuitNotebooks.Models.Benchmarks;
+using CircuitNotebooks.Native;
 using CircuitNotebooks.Patching;
 using Spectre.Console;
 using static TorchSharp.torch;
@@ -68,7 +69,8 @@ internal static class BenchCommand
                 }
                 return 0;
             });
-            var view = new Table().Title($"circuitnb bench{(q ? " --quick" : "")} ({get_num_threads()} torch threads, {Environment.ProcessorCount} cores)")
+            var malloc = NativeAllocator.Retaining ? "malloc retains freed memory" : "default malloc";
+            var view = new Table().Title($"circuitnb bench{(q ? " --quick" : "")} ({get_num_threads()} torch threads, {Environment.ProcessorCount} cores, {malloc})")
                 .AddColumns("measure", "value", "target");
             foreach (var row in table.Rows) view.AddRow(row.Select(c => Markup.Escape(CsvTable.Format(c))).ToArray());
             ctx.Out.Write(view);

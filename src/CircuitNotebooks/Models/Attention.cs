@@ -155,7 +155,10 @@ public sealed class Attention : nn.Module
             weff = weff.repeat_interleave(group, dim: 0);
             beff = beff?.repeat_interleave(group, dim: 0);
         }
-        var ys = einsum("bphd,hde->bphe", x, weff);
+        // Every head reads the same input (stride-0 head axis): one dense matmul instead of a per-head einsum.
+        var ys = x.stride(2) == 0
+            ? x.select(2, 0).matmul(weff.permute(1, 0, 2).reshape(d, -1)).reshape(x.shape[0], x.shape[1], weff.shape[0], dh)
+            : einsum("bphd,hde->bphe", x, weff);
         return beff is null ? ys : ys + beff;
     }
 

@@ -73,6 +73,17 @@ public sealed class TransformerBlock : nn.Module
         }
     }
 
+    /// <summary>
+    /// ln1 of a split input [b, p, n_heads, d]. When every head reads the same values (a stride-0 head axis: the
+    /// untouched broadcast of resid_pre, or a hook's broadcast replacement) and ln1's hooks are idle, the norm runs
+    /// once and is broadcast back, so split-input runs cost no more than plain ones where nothing differs per head.
+    /// </summary>
+    private Tensor NormPerHead(Tensor x)
+    {
+        bool shared = x.stride(2) == 0 && ln1.HookScale.HookCount == 0 && ln1.HookNormalized.HookCount == 0;
+        return shared ? ln1.Forward(x.select(2, 0)).unsqueeze(2).expand_as(x) : ln1.Forward(x);
+    }
+
     public Tensor Forward(Tensor x, Tensor? cos, Tensor? sin, Tensor masked)
     {
         var residPre = HookResidPre.Run(x);
@@ -80,9 +91,9 @@ public sealed class TransformerBlock : nn.Module
         if (_options.UseSplitQkvInput)
         {
             var perHead = residPre.unsqueeze(2).expand(-1, -1, _cfg.NHeads, -1);
-            var q = ln1.Forward(HookQInput.Run(perHead));
-            var k = ln1.Forward(HookKInput.Run(perHead));
-            var v = ln1.Forward(HookVInput.Run(perHead));
+            var q = NormPerHead(HookQInput.Run(perHead));
+            var k = NormPerHead(HookKInput.Run(perHead));
+            var v = NormPerHead(HookVInput.Run(perHead));
             attnOut = HookAttnOut.Run(attn.Forward(q, k, v, cos, sin, masked));
         }
         else

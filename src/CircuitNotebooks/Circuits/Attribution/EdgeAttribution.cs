@@ -117,7 +117,7 @@ public static class EdgeAttribution
 
     private static Tensor IgActivationsInEdgeMode(HookedTransformer model, EdgeLayout g, AttributionBatch batch, int steps, CancellationToken ct)
     {
-        using var edgeMode = EdgeForward.EdgeMode(model);
+        using var edgeMode = AnalysisMode.Edge(model);
         return IgActivations(model, g, batch, steps, ct);
     }
 

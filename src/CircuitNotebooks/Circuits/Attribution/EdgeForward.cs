@@ -7,7 +7,7 @@ using static TorchSharp.torch;
 namespace CircuitNotebooks.Circuits.Attribution;
 
 /// <summary>
-/// The forwards that need the model switched to per-head results and split q/k/v inputs (<see cref="EdgeMode"/>):
+/// The forwards that need the model switched to per-head results and split q/k/v inputs (<see cref="AnalysisMode"/>):
 /// the edge-patched forward, where each destination adds Σ_u patch[u, v] (a_u(corrupt) − a_u(current)) to its own
 /// input (faithfulness, exact edge patching), and, for EAP-IG over activations, which interpolates one source group
 /// at a time, source capture [b, p, n_fwd, d] and destination gradients [b, p, n_bwd, d] from one backward.
@@ -17,15 +17,6 @@ namespace CircuitNotebooks.Circuits.Attribution;
 /// </summary>
 internal static class EdgeForward
 {
-    /// <summary>Switches the opt-in hooks on for the lifetime of the returned handle, restoring the old flags.</summary>
-    internal static IDisposable EdgeMode(HookedTransformer model)
-    {
-        bool r = model.Options.UseAttnResult, s = model.Options.UseSplitQkvInput;
-        model.Options.UseAttnResult = true;
-        model.Options.UseSplitQkvInput = true;
-        return new Restore(() => { model.Options.UseAttnResult = r; model.Options.UseSplitQkvInput = s; });
-    }
-
     internal static int GroupCount(EdgeLayout g) => 1 + 2 * g.NLayers;
     /// <summary>First forward index and width of a source group.</summary>
     internal static (int Start, int Width) GroupRange(EdgeLayout g, int group) =>
@@ -118,58 +109,76 @@ internal static class EdgeForward
     /// layout and <paramref name="corruptResiduals"/> the residuals its destinations read (see
     /// <see cref="PlainEdgeRun.CaptureSources"/>). <see cref="EdgePatchPlan"/> decides per destination group which
     /// sources to read; each layer's q, k and v corrections come from one matrix product, and destinations whose
-    /// input ends up equal for every head stay a shared (expanded) view.
+    /// input ends up equal for every head stay a shared (expanded) view. <paramref name="workspace"/>, when given, is
+    /// reused for the corrupt − current differences ([≥ G, n_fwd, b·p·d]): a fresh buffer of that size per call costs
+    /// page faults that can exceed the arithmetic.
     /// </summary>
     internal static Tensor PatchedLogits(HookedTransformer model, EdgeLayout g, Tensor tokens, Tensor? mask, Tensor corruptByNode,
-        Tensor[] corruptResiduals, Tensor patch)
+        Tensor[] corruptResiduals, Tensor patch, Tensor? workspace = null)
     {
         using var _ = no_grad();
+        using var mode = AnalysisMode.SplitInputs(model);
         long G = patch.shape[0], b = tokens.shape[0], p = tokens.shape[1], d = model.Config.DModel;
         int F = g.NForward, L = g.NLayers, H = g.NHeads;
         var w = patch.to(corruptByNode.dtype, CPU).contiguous();
         var complement = 1 - w;
         var plan = new EdgePatchPlan(g, w.abs().sum(0L, false).data<float>().ToArray(), complement.abs().sum(0L, false).data<float>().ToArray());
-        var buf = empty([G, F, b * p * d], dtype: corruptByNode.dtype, device: corruptByNode.device); // corrupt − current
+        var buf = workspace?.narrow(0, 0, G) ?? empty([G, F, b * p * d], dtype: corruptByNode.dtype, device: corruptByNode.device); // corrupt − current
         var corrupt = corruptByNode.unsqueeze(0);
         var hooks = new List<(string, HookFunction)>();
-        for (int i = 0; i < GroupCount(g); i++)
+        // buf[:, u] = corrupt_u − current_u for the sources some correction reads. In place (copy, then subtract):
+        // these are the largest tensors of the run, and fresh ones cost page faults.
+        void Record(int start, Tensor current /* [G·b, p, width, d] */)
         {
-            var (start, width) = GroupRange(g, i);
-            if (!plan.SourceNeeded.Skip(start).Take(width).Any(x => x)) continue;
-            hooks.Add((GroupHook(i), (act, h) =>
-            {
-                // In place (copy, then subtract): these are the largest tensors of the run, and fresh ones cost page faults.
-                var slot = buf.narrow(1, start, width).view(G, width, b, p, d);
-                slot.copy_(corrupt.narrow(1, start, width).view(1, width, b, p, d));
-                slot.sub_(AsGroup(act).reshape(G, b, p, width, d).permute(0, 3, 1, 2, 4));
-                return null;
-            }));
+            int width = (int)current.shape[2];
+            var slot = buf.narrow(1, start, width).view(G, width, b, p, d);
+            slot.copy_(corrupt.narrow(1, start, width).view(1, width, b, p, d));
+            slot.sub_(current.reshape(G, b, p, width, d).permute(0, 3, 1, 2, 4));
+        }
+        if (plan.SourceNeeded[0]) hooks.Add(("blocks.0.hook_resid_pre", (act, h) => { Record(0, act.unsqueeze(2)); return null; }));
+        for (int l = 0; l < L; l++)
+        {
+            int layer = l;
+            // Heads' results only for the heads needed, from hook_z (z_h · W_O[h]), one contiguous run of heads at a time.
+            var heads = Enumerable.Range(0, H).Where(h => plan.SourceNeeded[g.HeadIndex(layer, h)]).ToArray();
+            if (heads.Length > 0)
+                hooks.Add(($"blocks.{l}.attn.hook_z", (act, h) =>
+                {
+                    var wO = model.Blocks[layer].attn.OutputWeight();
+                    foreach (var (first, count) in Runs(heads))
+                        Record(g.HeadIndex(layer, first), einsum("bphe,hem->bphm", act.narrow(2, first, count), wO.narrow(0, first, count)));
+                    return null;
+                }));
+            if (plan.SourceNeeded[g.MlpIndex(l)])
+                hooks.Add(($"blocks.{l}.hook_mlp_out", (act, h) => { Record(g.MlpIndex(layer), act.unsqueeze(2)); return null; }));
         }
 
-        // Σ_u weight[c, u, j] · buf[c, u] over the group's rows, for all its destinations: [G, width, b·p·d].
+        // Σ_u weight[c, u, j] · buf[c, u] over the group's rows, for the destinations j that carry weight (the group's
+        // WeightedColumns, in order): [G, columns, b·p·d].
         Tensor? Delta(EdgePatchPlan.Group grp)
         {
-            if (!grp.AnyWeight(0, grp.Width)) return null;
-            using var idx = tensor(grp.Rows);
+            if (grp.WeightedColumns.Length == 0) return null;
+            using var rows = tensor(grp.Rows);
+            using var cols = tensor(grp.WeightedColumns.Select(j => (long)j).ToArray());
             var weights = grp.FromCorrupt ? complement : w;
-            var wSel = weights.narrow(2, grp.J0, grp.Width).index_select(1, idx).to(buf.device); // [G, k, width]
-            var src = grp.Rows.Length == grp.Prefix ? buf.narrow(1, 0, grp.Prefix) : buf.index_select(1, idx.to(buf.device));
+            var wSel = weights.narrow(2, grp.J0, grp.Width).index_select(1, rows).index_select(2, cols).to(buf.device); // [G, k, c]
+            var src = grp.Rows.Length == grp.Prefix ? buf.narrow(1, 0, grp.Prefix) : buf.index_select(1, rows.to(buf.device));
             return wSel.transpose(1, 2).bmm(src);
         }
 
-        // New input of destinations offset .. offset + width − 1 of a group (null = unchanged). The result is laid out
-        // like act; delta is read strided as [G, b, p, width, d] rather than reordered into a copy.
+        // New input of destinations offset .. offset + width − 1 of a group (null = unchanged), laid out like act. The
+        // corrections go into the heads that carry weight only, read strided from delta rather than reordered.
         Tensor? Apply(Tensor act, EdgePatchPlan.Group grp, Tensor? delta, int offset, int width)
         {
-            bool any = grp.AnyWeight(offset, width);
-            if (!grp.FromCorrupt && !any) return null;
+            var (first, count) = grp.ColumnsIn(offset, width);
+            if (!grp.FromCorrupt && count == 0) return null;
             var start = grp.FromCorrupt ? corruptResiduals[Residual(g, grp.J0)].reshape(1, b, p, 1, d).expand(G, b, p, width, d) : act.reshape(G, b, p, width, d);
-            if (!any) return start.reshape(act.shape); // the corrupt residual for every head: a view when G = 1
+            if (count == 0) return start.reshape(act.shape); // the corrupt residual for every head: a view when G = 1
             // Never act itself: the residual it may alias is read elsewhere in the block.
             var result = start.is_contiguous() ? start.clone() : start.contiguous();
-            var part = delta!.narrow(1, offset, width).view(G, width, b, p, d).permute(0, 2, 3, 1, 4);
-            if (grp.FromCorrupt) result.sub_(part);
-            else result.add_(part);
+            var part = delta!.narrow(1, first, count).view(G, count, b, p, d).permute(0, 2, 3, 1, 4);
+            using var heads = tensor(grp.WeightedColumns.Skip(first).Take(count).Select(j => (long)(j - offset)).ToArray()).to(result.device);
+            result.index_add_(3, heads, part, grp.FromCorrupt ? -1 : 1);
             return result.view(act.shape);
         }
 
@@ -192,17 +201,23 @@ internal static class EdgeForward
         return model.RunWithHooks(bigTokens, hooks, bigMask);
     }
 
+    /// <summary>Maximal runs of consecutive values in an ascending list, as (first, count).</summary>
+    private static IEnumerable<(int First, int Count)> Runs(int[] sorted)
+    {
+        for (int i = 0; i < sorted.Length;)
+        {
+            int j = i;
+            while (j + 1 < sorted.Length && sorted[j + 1] == sorted[j] + 1) j++;
+            yield return (sorted[i], j - i + 1);
+            i = j + 1;
+        }
+    }
+
     /// <summary>Index into <see cref="PlainEdgeRun.CaptureSources"/>' residuals of what destination group j0 reads.</summary>
     private static int Residual(EdgeLayout g, int j0)
     {
         if (j0 == g.LogitsIndex) return 2 * g.NLayers;
         int layer = j0 / (3 * g.NHeads + 1);
         return j0 == g.MlpInIndex(layer) ? 2 * layer + 1 : 2 * layer;
-    }
-
-    private sealed class Restore(Action undo) : IDisposable
-    {
-        private Action? _undo = undo;
-        public void Dispose() => Interlocked.Exchange(ref _undo, null)?.Invoke();
     }
 }

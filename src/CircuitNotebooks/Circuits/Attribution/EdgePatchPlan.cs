@@ -11,10 +11,16 @@ namespace CircuitNotebooks.Circuits.Attribution;
 internal sealed class EdgePatchPlan
 {
     /// <param name="Rows">Source rows the correction reads (a subset of the group's upstream prefix).</param>
-    /// <param name="HasWeight">Per destination of the group: whether any of those rows carries weight into it.</param>
-    internal sealed record Group(int J0, int Width, int Prefix, bool FromCorrupt, long[] Rows, bool[] HasWeight)
+    /// <param name="WeightedColumns">Destinations (offsets within the group, ascending) into which any of those rows
+    /// carries weight; the others need no correction.</param>
+    internal sealed record Group(int J0, int Width, int Prefix, bool FromCorrupt, long[] Rows, int[] WeightedColumns)
     {
-        public bool AnyWeight(int offset, int width) => HasWeight.Skip(offset).Take(width).Any(x => x);
+        /// <summary>Index of the first weighted column at or after <paramref name="offset"/>, and how many lie in the range.</summary>
+        public (int First, int Count) ColumnsIn(int offset, int width)
+        {
+            int first = WeightedColumns.Count(j => j < offset);
+            return (first, WeightedColumns.Count(j => j >= offset && j < offset + width));
+        }
     }
 
     private readonly Dictionary<int, Group> _groups = new();
@@ -47,8 +53,8 @@ internal sealed class EdgePatchPlan
         var keptRows = Enumerable.Range(0, prefix).Where(u => Touches(kept, u)).ToArray();
         bool fromCorrupt = keptRows.Length < patchedRows.Length;
         var (rows, weights) = fromCorrupt ? (keptRows, kept) : (patchedRows, patched);
-        var has = Enumerable.Range(j0, width).Select(j => rows.Any(u => weights[u * B + j] != 0)).ToArray();
+        var weighted = Enumerable.Range(0, width).Where(c => rows.Any(u => weights[u * B + j0 + c] != 0)).ToArray();
         foreach (var u in rows) SourceNeeded[u] = true;
-        _groups[j0] = new Group(j0, width, prefix, fromCorrupt, rows.Select(u => (long)u).ToArray(), has);
+        _groups[j0] = new Group(j0, width, prefix, fromCorrupt, rows.Select(u => (long)u).ToArray(), weighted);
     }
 }

@@ -30,6 +30,7 @@ public sealed class FaithfulnessEvaluator : IDisposable
     private readonly AttributionBatch _batch;
     private readonly Tensor _corrupt;
     private readonly Tensor[] _corruptResiduals;
+    private Tensor? _workspace;
     private readonly bool[] _real;
 
     public FaithfulnessEvaluator(HookedTransformer model, AttributionBatch batch)
@@ -80,7 +81,6 @@ public sealed class FaithfulnessEvaluator : IDisposable
     {
         int F = Layout.NForward, B = Layout.NBackward, G = Math.Max(1, CopiesPerForward);
         var results = new double[patchMasks.Count];
-        using var mode = EdgeForward.EdgeMode(_model);
         for (int start = 0; start < patchMasks.Count; start += G)
         {
             ct.ThrowIfCancellationRequested();
@@ -91,12 +91,24 @@ public sealed class FaithfulnessEvaluator : IDisposable
             for (int i = 0; i < F * B; i++)
                 if (chunk[c][i]) flat[c * F * B + i] = 1f;
             var patch = tensor(flat, [chunk.Count, F, B]);
-            var logits = EdgeForward.PatchedLogits(_model, Layout, _batch.Clean, _batch.AttentionMask, _corrupt, _corruptResiduals, patch);
+            var logits = EdgeForward.PatchedLogits(_model, Layout, _batch.Clean, _batch.AttentionMask, _corrupt, _corruptResiduals, patch, Workspace(chunk.Count));
             var per = logits.reshape(chunk.Count, _batch.Rows, logits.shape[1], logits.shape[2]);
             for (int c = 0; c < chunk.Count; c++) results[start + c] = _batch.Metric.Evaluate(per[c]);
             progress?.Report(start + chunk.Count);
         }
         return results;
+    }
+
+    /// <summary>The difference buffer of the patched forwards, kept across evaluations (grown when more copies are needed).</summary>
+    private Tensor Workspace(int copies)
+    {
+        if (_workspace is null || _workspace.shape[0] < copies)
+        {
+            _workspace?.Dispose();
+            _workspace = empty([copies, Layout.NForward, _corrupt.shape[1]], dtype: _corrupt.dtype, device: _corrupt.device)
+                .DetachFromDisposeScope();
+        }
+        return _workspace;
     }
 
     private void CheckLength(bool[] mask)
@@ -109,6 +121,7 @@ public sealed class FaithfulnessEvaluator : IDisposable
     public void Dispose()
     {
         _corrupt.Dispose();
+        _workspace?.Dispose();
         foreach (var r in _corruptResiduals) r.Dispose();
     }
 }

@@ -20,17 +20,6 @@ namespace CircuitNotebooks.Circuits.Attribution;
 /// </summary>
 internal static class PlainEdgeRun
 {
-    /// <summary>Plain analysis mode for the lifetime of the handle (per-query-head k/v under GQA), old flags restored after.</summary>
-    internal static IDisposable PlainMode(HookedTransformer model)
-    {
-        var o = model.Options;
-        bool r = o.UseAttnResult, s = o.UseSplitQkvInput, e = o.ExpandKvHeads;
-        o.UseAttnResult = false;
-        o.UseSplitQkvInput = false;
-        o.ExpandKvHeads = true;
-        return new Restore(() => { o.UseAttnResult = r; o.UseSplitQkvInput = s; o.ExpandKvHeads = e; });
-    }
-
     /// <summary>
     /// No-grad forward: logits, source outputs [b, n_fwd, p, d] in forward order, and the residual every destination
     /// group reads: index 2l = resid_pre of layer l (q/k/v inputs), 2l + 1 = MLP l input, 2L = final residual.
@@ -39,7 +28,7 @@ internal static class PlainEdgeRun
         Tensor tokens, Tensor? mask)
     {
         using var _ = no_grad();
-        using var mode = PlainMode(model);
+        using var mode = AnalysisMode.Plain(model);
         var recorder = new SourceRecorder(model, g);
         int L = g.NLayers;
         var residuals = new Tensor[2 * L + 1];
@@ -68,7 +57,7 @@ internal static class PlainEdgeRun
         Tensor? input, Tensor diffs, bool subtractOwnSources, Tensor acc)
     {
         using var scope = NewDisposeScope();
-        using var mode = PlainMode(model);
+        using var mode = AnalysisMode.Plain(model);
         int L = g.NLayers, H = g.NHeads;
         var recorder = subtractOwnSources ? new SourceRecorder(model, g) : null;
         var residPre = new Tensor[L];
@@ -186,9 +175,4 @@ internal static class PlainEdgeRun
         }
     }
 
-    private sealed class Restore(Action undo) : IDisposable
-    {
-        private Action? _undo = undo;
-        public void Dispose() => Interlocked.Exchange(ref _undo, null)?.Invoke();
-    }
 }
