@@ -117,8 +117,9 @@ public sealed class Attention : nn.Module
         else
         {
             var flat = z.reshape(b, p, h * dh);
-            output = flat.matmul(W_O.reshape(h * dh, _cfg.DModel));
-            if (Adapters.TryGetValue("W_O", out var ad)) output = output + ad.Apply(flat);
+            bool fold = _options.FoldAdapters && Adapters.ContainsKey("W_O");
+            output = flat.matmul((fold ? OutputWeight() : W_O).reshape(h * dh, _cfg.DModel));
+            if (!fold && Adapters.TryGetValue("W_O", out var ad)) output = output + ad.Apply(flat);
         }
         return b_O is null ? output : output + b_O;
     }
@@ -141,8 +142,9 @@ public sealed class Attention : nn.Module
         long heads = w.shape[0], d = w.shape[1], dh = w.shape[2];
         if (!split)
         {
-            var y = x.matmul(w.permute(1, 0, 2).reshape(d, heads * dh));
-            if (Adapters.TryGetValue(name, out var ad)) y = y + ad.Apply(x);
+            bool fold = _options.FoldAdapters && Adapters.ContainsKey(name);
+            var y = x.matmul((fold ? EffectiveWeight(w, name) : w).permute(1, 0, 2).reshape(d, heads * dh));
+            if (!fold && Adapters.TryGetValue(name, out var ad)) y = y + ad.Apply(x);
             if (bias is not null) y = y + bias.reshape(heads * dh);
             y = y.reshape(x.shape[0], x.shape[1], heads, dh);
             return _options.ExpandKvHeads && heads < _cfg.NHeads ? y.repeat_interleave(_cfg.NHeads / heads, dim: 2) : y;

@@ -15,4 +15,9 @@ public sealed class ModelOptions
     /// (and gradients taken there) are per query head [b, p, n_heads, d_head]. Set by edge attribution.
     /// </summary>
     internal bool ExpandKvHeads { get; set; }
+    /// <summary>
+    /// Attention projections use the weight with any adapter's dense delta folded in (no adapter dropout), the form
+    /// edge attribution rebuilds per-head gradients from. Set by edge attribution.
+    /// </summary>
+    internal bool FoldAdapters { get; set; }
 }
