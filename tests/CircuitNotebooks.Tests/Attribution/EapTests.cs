@@ -16,9 +16,11 @@ public class EapTests
     /// Independent first-order oracle: a scalar gate g[u, v] per edge adds g · (a_u(corrupt) − a_u(clean)) to
     /// destination v's input, head by head, with upstream sets written out from the architecture; d mean-metric / d g at
     /// g = 0 is the EAP score. <paramref name="alpha"/> &lt; 1 evaluates the gradient with the embeddings interpolated
-    /// to corrupt + α (clean − corrupt), which is one EAP-IG-inputs step.
+    /// to corrupt + α (clean − corrupt), which is one EAP-IG-inputs step; with <paramref name="group"/> (0 = input,
+    /// 1 + 2l = layer l's heads, 2 + 2l = MLP l) that source group's outputs are interpolated instead (EAP-IG over
+    /// activations).
     /// </summary>
-    internal static float[] GateScores(HookedTransformer model, AttributionBatch batch, double alpha = 1.0)
+    internal static float[] GateScores(HookedTransformer model, AttributionBatch batch, double alpha = 1.0, int? group = null)
     {
         using var scope = NewDisposeScope();
         var cfg = model.Config;
@@ -37,6 +39,14 @@ public class EapTests
             sources.Add((1 + l * (H + 1) + H, l, false, cc[$"blocks.{l}.hook_mlp_out"] - cl[$"blocks.{l}.hook_mlp_out"]));
         }
         var embedDelta = cl["blocks.0.hook_resid_pre"] - cc["blocks.0.hook_resid_pre"];
+        string? groupHook = group switch
+        {
+            null => null,
+            0 => "blocks.0.hook_resid_pre",
+            int gi when gi % 2 == 1 => $"blocks.{(gi - 1) / 2}.attn.hook_result",
+            int gi => $"blocks.{(gi - 2) / 2}.hook_mlp_out",
+        };
+        var groupDelta = groupHook is null ? null : cc[groupHook] - cl[groupHook]; // corrupt − clean of the group
         cc.Dispose(); cl.Dispose();
 
         var gates = zeros([F, B], requires_grad: true);
@@ -46,7 +56,8 @@ public class EapTests
             return x;
         }
         var hooks = new List<(string, HookFunction)>();
-        if (alpha < 1) hooks.Add(("blocks.0.hook_resid_pre", (act, h) => act - (1 - alpha) * embedDelta));
+        if (alpha < 1 && groupHook is null) hooks.Add(("blocks.0.hook_resid_pre", (act, h) => act - (1 - alpha) * embedDelta));
+        if (alpha < 1 && groupHook is not null) hooks.Add((groupHook, (act, h) => act + (1 - alpha) * groupDelta!));
         for (int l = 0; l < L; l++)
         {
             int layer = l;
@@ -102,6 +113,36 @@ public class EapTests
         // k = 0 (the corrupted point) is not among the steps: including it would change the scores.
         var withZero = GateScores(model, batch, 0.0);
         Assert.True(MaxAbsDiff(withZero, parts[2]) > 1e-3);
+    }
+
+    [Theory]
+    [InlineData("gpt2")]
+    [InlineData("neox")]
+    public void EapIgActivationsAveragesGradientsWithEachSourceGroupInterpolated(string arch)
+    {
+        using var scope = NewDisposeScope();
+        using var model = ModelFixtures.RandomModel(arch);
+        var batch = Batch(model, seed: 5, padded: arch == "gpt2");
+        var g = new EdgeLayout(model.Config);
+        var ig = EdgeAttribution.Compute(model, batch, new AttributionOptions { Method = AttributionMethod.EapIgActivations, Steps = 3 });
+        var expected = new float[ig.Scores.Length];
+        var clean = GateScores(model, batch);
+        for (int group = 0; group < 1 + 2 * g.NLayers; group++)
+        {
+            var third = GateScores(model, batch, 1.0 / 3, group);
+            var twoThirds = GateScores(model, batch, 2.0 / 3, group);
+            int first = group == 0 ? 0 : group % 2 == 1 ? g.HeadIndex((group - 1) / 2, 0) : g.MlpIndex((group - 2) / 2);
+            int width = group % 2 == 1 ? g.NHeads : 1;
+            for (int u = first; u < first + width; u++)
+            for (int v = 0; v < g.NBackward; v++)
+            {
+                int i = u * g.NBackward + v;
+                expected[i] = (third[i] + twoThirds[i] + clean[i]) / 3f;
+            }
+        }
+        AssertClose(expected, ig.Scores, 1e-4, "EAP-IG over activations (3)");
+        // Interpolating a group must matter, or the test could not tell this from EAP.
+        Assert.True(MaxAbsDiff(expected, clean) > 1e-3);
     }
 
     [Fact]

@@ -16,9 +16,17 @@ public class EdgePatchingTests
     {
         var g = new EdgeLayout(model.Config);
         using var opts = EdgeOptions(model);
-        // Sources captured in split mode (per-head hook_result), independently of the plain capture faithfulness uses.
-        var (_, corrupt) = EdgeForward.CaptureSources(model, g, batch.Corrupted, batch.AttentionMask);
-        var byNode = corrupt.permute(2, 0, 1, 3).reshape(g.NForward, -1).contiguous();
+        // Sources cached with per-head hook_result, independently of the plain capture faithfulness uses.
+        bool Keep(string n) => n == "blocks.0.hook_resid_pre" || n.EndsWith("attn.hook_result") || n.EndsWith("hook_mlp_out");
+        var (_, cache) = model.RunWithCache(batch.Corrupted, Keep, batch.AttentionMask);
+        var parts = new List<Tensor> { cache["blocks.0.hook_resid_pre"].unsqueeze(0) };
+        for (int l = 0; l < g.NLayers; l++)
+        {
+            parts.Add(cache[$"blocks.{l}.attn.hook_result"].permute(2, 0, 1, 3));
+            parts.Add(cache[$"blocks.{l}.hook_mlp_out"].unsqueeze(0));
+        }
+        var byNode = cat(parts, 0).reshape(g.NForward, -1).contiguous(); // [n_fwd, b·p·d]
+        cache.Dispose();
         var w = tensor(patch.Select(x => x ? 1f : 0f).ToArray(), [1, g.NForward, g.NBackward]);
         var (_, _, residuals) = PlainEdgeRun.CaptureSources(model, g, batch.Corrupted, batch.AttentionMask);
         return EdgeForward.PatchedLogits(model, g, batch.Clean, batch.AttentionMask, byNode, residuals, w);

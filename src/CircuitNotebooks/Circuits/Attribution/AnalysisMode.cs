@@ -5,8 +5,6 @@ namespace CircuitNotebooks.Circuits.Attribution;
 /// <summary>Switches a model's opt-in analysis flags for the lifetime of the returned handle; the old flags come back on dispose.</summary>
 internal static class AnalysisMode
 {
-    /// <summary>Split q/k/v inputs and per-head results (EAP-IG over activations interpolates hook_result).</summary>
-    public static IDisposable Edge(HookedTransformer model) => Set(model, split: true, result: true, expandKv: false);
     /// <summary>Split q/k/v inputs only (edge-patched forwards: per-head results are computed for the heads they need).</summary>
     public static IDisposable SplitInputs(HookedTransformer model) => Set(model, split: true, result: false, expandKv: false);
     /// <summary>

@@ -10,7 +10,7 @@ public enum AttributionMethod
     Eap,
     /// <summary>EAP-IG over inputs: gradients averaged along the embedding path corrupted → clean (m + 1 forwards, m backwards).</summary>
     EapIgInputs,
-    /// <summary>EAP-IG over activations: each source group's output interpolated in turn ((2L + 1)·m forwards and backwards).</summary>
+    /// <summary>EAP-IG over activations: each source group's output interpolated in turn (1 + (2L + 1)(m − 1) forwards and backwards).</summary>
     EapIgActivations,
 }
 
@@ -62,7 +62,7 @@ public static class EdgeAttribution
             {
                 AttributionMethod.Eap => IgInputs(model, g, batch, 1, options.Cancellation),
                 AttributionMethod.EapIgInputs => IgInputs(model, g, batch, options.Steps, options.Cancellation),
-                AttributionMethod.EapIgActivations => IgActivationsInEdgeMode(model, g, batch, options.Steps, options.Cancellation),
+                AttributionMethod.EapIgActivations => IgActivations(model, g, batch, options.Steps, options.Cancellation),
                 _ => throw new ArgumentOutOfRangeException(nameof(options), options.Method, "unknown method"),
             }; // [b, F, B]
             scores = (scores.to(ScalarType.Float32, CPU) * realMask.unsqueeze(0)).contiguous();
@@ -78,15 +78,6 @@ public static class EdgeAttribution
         return new EdgeScores(g, mean, real, examples, perExample?.SelectMany(x => x).ToArray());
     }
 
-    /// <summary>Per-example scores [b, F, B] from (corrupt − clean) sources and averaged destination gradients.</summary>
-    private static Tensor Contract(Tensor diffs, Tensor grads)
-    {
-        long b = diffs.shape[0], p = diffs.shape[1], F = diffs.shape[2], d = diffs.shape[3], B = grads.shape[2];
-        var left = diffs.permute(0, 2, 1, 3).reshape(b, F, p * d);
-        var right = grads.permute(0, 1, 3, 2).reshape(b, p * d, B);
-        return left.bmm(right);
-    }
-
     /// <summary>
     /// EAP-IG over inputs with plain forwards (<see cref="PlainEdgeRun"/>). The clean step (α = 1) runs first so its
     /// source outputs give the differences every later step contracts with; Σ_k is taken on scores, not gradients
@@ -94,56 +85,60 @@ public static class EdgeAttribution
     /// </summary>
     private static Tensor IgInputs(HookedTransformer model, EdgeLayout g, AttributionBatch batch, int steps, CancellationToken ct)
     {
-        var (_, diffs, _) = PlainEdgeRun.CaptureSources(model, g, batch.Corrupted, batch.AttentionMask);
-        var acc = zeros([batch.Rows, g.NBackward, g.NForward], dtype: diffs.dtype, device: diffs.device);
-        Tensor cleanInput, delta;
-        using (no_grad())
-        {
-            cleanInput = model.ForwardResidual(batch.Clean, batch.AttentionMask, 0);
-            delta = cleanInput - diffs.select(1, 0); // clean − corrupt embeddings [b, p, d]
-        }
-        // Clean step first: it turns the corrupted sources into corrupt − clean in place.
-        PlainEdgeRun.AccumulateScores(model, g, batch.Clean, batch.AttentionMask, batch.Metric, null, diffs, subtractOwnSources: true, acc);
+        var (diffs, acc) = CleanStep(model, g, batch);
         for (int k = 1; k < steps; k++)
         {
             ct.ThrowIfCancellationRequested();
             double alpha = (double)k / steps;
-            Tensor input;
-            using (no_grad()) input = cleanInput - (1 - alpha) * delta;
-            PlainEdgeRun.AccumulateScores(model, g, batch.Clean, batch.AttentionMask, batch.Metric, input, diffs, subtractOwnSources: false, acc);
+            Tensor shift;
+            using (no_grad()) shift = (1 - alpha) * diffs.select(1, 0); // input = clean + (1 − α)(corrupt − clean)
+            PlainEdgeRun.AccumulateScores(model, g, batch.Clean, batch.AttentionMask, batch.Metric,
+                new("blocks.0.hook_resid_pre", shift), diffs, subtractOwnSources: false, acc);
         }
         return acc.div_(steps).transpose(1, 2); // [b, F, B]
     }
 
-    private static Tensor IgActivationsInEdgeMode(HookedTransformer model, EdgeLayout g, AttributionBatch batch, int steps, CancellationToken ct)
-    {
-        using var edgeMode = AnalysisMode.Edge(model);
-        return IgActivations(model, g, batch, steps, ct);
-    }
-
+    /// <summary>
+    /// EAP-IG over activations: each source group (the input, a layer's heads, an MLP) is interpolated in turn,
+    /// a_u = clean + (1 − α)(corrupt − clean), and only that group's edges take the resulting gradients. Moving a layer's
+    /// heads together shifts its attention output by (1 − α) Σ_h (corrupt_h − clean_h), which is where the shift is
+    /// added. Step α = 1 is the clean run for every group, so it runs once: 1 + (2L + 1)(m − 1) forward/backward pairs.
+    /// </summary>
     private static Tensor IgActivations(HookedTransformer model, EdgeLayout g, AttributionBatch batch, int steps, CancellationToken ct)
     {
-        var (_, corrupt) = EdgeForward.CaptureSources(model, g, batch.Corrupted, batch.AttentionMask);
-        var (_, clean) = EdgeForward.CaptureSources(model, g, batch.Clean, batch.AttentionMask);
-        var diffs = corrupt - clean;
-        var rows = new List<Tensor>();
-        for (int group = 0; group < EdgeForward.GroupCount(g); group++)
+        var (diffs, acc) = CleanStep(model, g, batch);
+        var groups = new List<(string Hook, int Start, int Width)> { ("blocks.0.hook_resid_pre", 0, 1) };
+        for (int l = 0; l < g.NLayers; l++)
         {
-            var (start, width) = EdgeForward.GroupRange(g, group);
-            var groupDiff = diffs.narrow(2, start, width); // clean − (1 − α)·(clean − corrupt) = clean + (1 − α)·diff
-            Tensor? gradSum = null;
-            for (int k = 1; k <= steps; k++)
+            groups.Add(($"blocks.{l}.hook_attn_out", g.HeadIndex(l, 0), g.NHeads));
+            groups.Add(($"blocks.{l}.hook_mlp_out", g.MlpIndex(l), 1));
+        }
+        foreach (var (hook, start, width) in groups)
+        {
+            Tensor groupDiff;
+            using (no_grad()) groupDiff = diffs.narrow(1, start, width).sum(1); // Σ over the group, [b, p, d]
+            for (int k = 1; k < steps; k++)
             {
                 ct.ThrowIfCancellationRequested();
                 double alpha = (double)k / steps;
-                int target = group;
-                Func<int, Tensor, Tensor?> replace = (gr, act) =>
-                    gr != target || k == steps ? null : act + (1 - alpha) * (act.dim() == 3 ? groupDiff.squeeze(2) : groupDiff);
-                var (grads, _, _) = EdgeForward.GradientRun(model, g, batch.Clean, batch.AttentionMask, batch.Metric, replace, false);
-                gradSum = gradSum is null ? grads : gradSum + grads;
+                Tensor shift;
+                using (no_grad()) shift = (1 - alpha) * groupDiff;
+                PlainEdgeRun.AccumulateScores(model, g, batch.Clean, batch.AttentionMask, batch.Metric, new(hook, shift), diffs,
+                    subtractOwnSources: false, acc, (start, width));
             }
-            rows.Add(Contract(groupDiff, gradSum! / steps));
         }
-        return cat(rows, 1);
+        return acc.div_(steps).transpose(1, 2); // [b, F, B]
+    }
+
+    /// <summary>
+    /// The corrupted sources, then the clean run's scores into a fresh accumulator [b, n_bwd, n_fwd]; the clean run
+    /// turns the sources into the differences corrupt − clean [b, n_fwd, p, d] in place.
+    /// </summary>
+    private static (Tensor Diffs, Tensor Acc) CleanStep(HookedTransformer model, EdgeLayout g, AttributionBatch batch)
+    {
+        var (_, diffs, _) = PlainEdgeRun.CaptureSources(model, g, batch.Corrupted, batch.AttentionMask);
+        var acc = zeros([batch.Rows, g.NBackward, g.NForward], dtype: diffs.dtype, device: diffs.device);
+        PlainEdgeRun.AccumulateScores(model, g, batch.Clean, batch.AttentionMask, batch.Metric, null, diffs, subtractOwnSources: true, acc);
+        return (diffs, acc);
     }
 }

@@ -7,25 +7,13 @@ using static TorchSharp.torch;
 namespace CircuitNotebooks.Circuits.Attribution;
 
 /// <summary>
-/// The forwards that need the model switched to per-head results and split q/k/v inputs (<see cref="AnalysisMode"/>):
-/// the edge-patched forward, where each destination adds Σ_u patch[u, v] (a_u(corrupt) − a_u(current)) to its own
-/// input (faithfulness, exact edge patching), and, for EAP-IG over activations, which interpolates one source group
-/// at a time, source capture [b, p, n_fwd, d] and destination gradients [b, p, n_bwd, d] from one backward.
-/// EAP and EAP-IG over inputs do not need split inputs and use the cheaper <see cref="PlainEdgeRun"/>.
-/// Source groups, in forward order: 0 = input (blocks.0.hook_resid_pre = embed + pos_embed), 1 + 2l = the heads of
-/// layer l (attn.hook_result, b_O excluded: it is the same in every run), 2 + 2l = MLP l (hook_mlp_out).
+/// The edge-patched forward, the one edge-level computation that needs split q/k/v inputs (each destination head gets
+/// its own input): Σ_u patch[u, v] (a_u(corrupt) − a_u(current)) is added to destination v's input (faithfulness,
+/// exact edge patching). Also the input checks shared by all edge-level work. Scoring (EAP, EAP-IG) runs the model
+/// as it normally runs: <see cref="PlainEdgeRun"/>.
 /// </summary>
 internal static class EdgeForward
 {
-    internal static int GroupCount(EdgeLayout g) => 1 + 2 * g.NLayers;
-    /// <summary>First forward index and width of a source group.</summary>
-    internal static (int Start, int Width) GroupRange(EdgeLayout g, int group) =>
-        group == 0 ? (0, 1) : (group - 1) % 2 == 0 ? (g.HeadIndex((group - 1) / 2, 0), g.NHeads) : (g.MlpIndex((group - 1) / 2), 1);
-    internal static string GroupHook(int group) =>
-        group == 0 ? "blocks.0.hook_resid_pre" : (group - 1) % 2 == 0 ? $"blocks.{(group - 1) / 2}.attn.hook_result" : $"blocks.{(group - 1) / 2}.hook_mlp_out";
-    /// <summary>[b, p, d] or [b, p, H, d] → [b, p, width, d].</summary>
-    private static Tensor AsGroup(Tensor act) => act.dim() == 3 ? act.unsqueeze(2) : act;
-
     internal static void Validate(HookedTransformer model, AttributionBatch batch)
     {
         if (batch.Clean.dim() != 2 || batch.Clean.shape[0] == 0 || batch.Clean.shape[1] == 0)
@@ -38,67 +26,6 @@ internal static class EdgeForward
             throw new ArgumentException($"AttentionMask [{string.Join(", ", batch.AttentionMask.shape)}] differs from tokens [{string.Join(", ", batch.Clean.shape)}].");
         if (batch.Metric.BatchSize != batch.Clean.shape[0])
             throw new ArgumentException($"Metric '{batch.Metric.Name}' is for {batch.Metric.BatchSize} rows, batch has {batch.Clean.shape[0]}.");
-    }
-
-    /// <summary>No-grad forward; returns logits and every source output stacked [b, p, n_fwd, d] (caller's scope).</summary>
-    internal static (Tensor Logits, Tensor Sources) CaptureSources(HookedTransformer model, EdgeLayout g, Tensor tokens, Tensor? mask)
-    {
-        using var _ = no_grad();
-        int groups = GroupCount(g);
-        var parts = new Tensor[groups];
-        var hooks = Enumerable.Range(0, groups).Select(i => (GroupHook(i), (HookFunction)((act, h) =>
-        {
-            parts[i] = AsGroup(act).detach().MoveToOuterDisposeScope();
-            return null;
-        })));
-        var logits = model.RunWithHooks(tokens, hooks, mask);
-        return (logits, cat(parts, 2));
-    }
-
-    /// <summary>
-    /// One forward with autograd and one backward of Σ_rows metric: gradients at every destination input
-    /// [b, p, n_bwd, d]. <paramref name="replace"/>(group, act) may return a replacement source output (interpolation);
-    /// with <paramref name="captureSources"/> also returns the source outputs of this run. The input is re-rooted as a
-    /// fresh leaf so gradients flow even when the model's parameters are frozen.
-    /// </summary>
-    internal static (Tensor Grads, Tensor? Sources, Tensor Metric) GradientRun(HookedTransformer model, EdgeLayout g, Tensor tokens,
-        Tensor? mask, Metric metric, Func<int, Tensor, Tensor?>? replace, bool captureSources)
-    {
-        using var grad = enable_grad();
-        int groups = GroupCount(g), L = g.NLayers;
-        var parts = new Tensor[groups];
-        var dest = new Tensor[L * 4 + 1];
-        var hooks = new List<(string, HookFunction)>();
-        for (int i = 0; i < groups; i++)
-        {
-            int group = i;
-            hooks.Add((GroupHook(group), (act, h) =>
-            {
-                var x = replace?.Invoke(group, act) ?? act;
-                if (group == 0) x = x.detach().requires_grad_(true);
-                if (captureSources) parts[group] = AsGroup(x).detach().MoveToOuterDisposeScope();
-                return ReferenceEquals(x, act) ? null : x;
-            }));
-        }
-        // Each destination gets its own node (a copy) so its gradient is not merged with the other readers'.
-        HookFunction Capture(int slot) => (act, h) => dest[slot] = act.clone().MoveToOuterDisposeScope();
-        for (int l = 0; l < L; l++)
-        {
-            hooks.Add(($"blocks.{l}.hook_q_input", Capture(4 * l)));
-            hooks.Add(($"blocks.{l}.hook_k_input", Capture(4 * l + 1)));
-            hooks.Add(($"blocks.{l}.hook_v_input", Capture(4 * l + 2)));
-            hooks.Add(($"blocks.{l}.hook_mlp_in", Capture(4 * l + 3)));
-        }
-        hooks.Add(($"blocks.{L - 1}.hook_resid_post", Capture(4 * L)));
-        var logits = model.RunWithHooks(tokens, hooks, mask);
-        var m = metric.PerExample(logits);
-        var grads = autograd.grad([m.sum()], dest, allow_unused: true);
-        var stacked = cat(dest.Select((d, i) =>
-        {
-            var gr = grads[i] is null || grads[i].IsInvalid ? zeros_like(d) : grads[i];
-            return AsGroup(gr.detach());
-        }).ToArray(), 2);
-        return (stacked, captureSources ? cat(parts, 2) : null, m.detach());
     }
 
     /// <summary>

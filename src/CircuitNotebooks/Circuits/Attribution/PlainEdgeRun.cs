@@ -20,6 +20,9 @@ namespace CircuitNotebooks.Circuits.Attribution;
 /// </summary>
 internal static class PlainEdgeRun
 {
+    /// <summary>Adds <see cref="Add"/> [b, p, d] to the activation at <see cref="Hook"/> (an interpolation step).</summary>
+    internal readonly record struct Perturbation(string Hook, Tensor Add);
+
     /// <summary>
     /// No-grad forward: logits, source outputs [b, n_fwd, p, d] in forward order, and the residual every destination
     /// group reads: index 2l = resid_pre of layer l (q/k/v inputs), 2l + 1 = MLP l input, 2L = final residual.
@@ -48,13 +51,14 @@ internal static class PlainEdgeRun
     internal static Tensor NodeMajor(Tensor sources) => sources.transpose(0, 1).reshape(sources.shape[1], -1).contiguous();
 
     /// <summary>
-    /// One forward with autograd (blocks.0.hook_resid_pre replaced by <paramref name="input"/> when given) and one
-    /// backward of Σ_rows metric; adds Σ_{p,d} ∂M/∂input_v · diffs_u into <paramref name="acc"/> [b, n_bwd, n_fwd].
+    /// One forward with autograd (with <paramref name="perturb"/>.Add added to the activation at its hook, for
+    /// interpolation) and one backward of Σ_rows metric; adds Σ_{p,d} ∂M/∂input_v · diffs_u into
+    /// <paramref name="acc"/> [b, n_bwd, n_fwd], for the sources u in <paramref name="sources"/> (all when null).
     /// With <paramref name="subtractOwnSources"/>, this run's source outputs are first subtracted from
     /// <paramref name="diffs"/> [b, n_fwd, p, d] in place (pass the corrupted sources; they become corrupt − clean).
     /// </summary>
     internal static void AccumulateScores(HookedTransformer model, EdgeLayout g, Tensor tokens, Tensor? mask, Metric metric,
-        Tensor? input, Tensor diffs, bool subtractOwnSources, Tensor acc)
+        Perturbation? perturb, Tensor diffs, bool subtractOwnSources, Tensor acc, (int Start, int Width)? sources = null)
     {
         using var scope = NewDisposeScope();
         using var mode = AnalysisMode.Plain(model);
@@ -68,8 +72,13 @@ internal static class PlainEdgeRun
         Tensor metricSum;
         using (enable_grad())
         {
+            if (perturb is { } pt && pt.Hook != "blocks.0.hook_resid_pre") hooks.Add((pt.Hook, (act, h) => act + pt.Add));
             // The input is a fresh leaf so gradients flow even when every parameter is frozen.
-            hooks.Add(("blocks.0.hook_resid_pre", (act, h) => residPre[0] = (input ?? act).detach().requires_grad_(true).MoveToOuterDisposeScope()));
+            hooks.Add(("blocks.0.hook_resid_pre", (act, h) =>
+            {
+                var x = perturb is { Hook: "blocks.0.hook_resid_pre" } p0 ? act.detach() + p0.Add : act;
+                return residPre[0] = x.detach().requires_grad_(true).MoveToOuterDisposeScope();
+            }));
             for (int l = 1; l < L; l++)
             {
                 int layer = l;
@@ -93,6 +102,7 @@ internal static class PlainEdgeRun
         var targets = qkv.Concat(mlpIn).Append(final!).ToArray();
         var grads = autograd.grad([metricSum], targets, allow_unused: true);
         var diffsT = diffs.flatten(2).transpose(1, 2); // [b, p·d, n_fwd]
+        var (first, count) = sources ?? (0, g.NForward);
         long b = tokens.shape[0], p = tokens.shape[1], d = model.Config.DModel;
         using var _ = no_grad();
         for (int l = 0; l < L; l++)
@@ -107,15 +117,21 @@ internal static class PlainEdgeRun
             var gIn = model.Blocks[l].ln1.InputGradientInPlace(residPre[l].detach().unsqueeze(0), gNorm);
             // Only upstream sources can feed a destination: contract with that prefix of the forward order.
             int j0 = g.QkvIndex(l, 0, 0), jm = g.MlpInIndex(l);
-            Contract(acc, gIn.view(3 * H, b, p * d).transpose(0, 1), diffsT, j0, g.UpstreamPrefix(j0));
-            Contract(acc, Grad(grads, targets, 3 * L + l).reshape(b, 1, p * d), diffsT, jm, g.UpstreamPrefix(jm));
+            Contract(acc, gIn.view(3 * H, b, p * d).transpose(0, 1), diffsT, j0, first, Math.Min(first + count, g.UpstreamPrefix(j0)));
+            Contract(acc, Grad(grads, targets, 3 * L + l).reshape(b, 1, p * d), diffsT, jm, first, Math.Min(first + count, g.UpstreamPrefix(jm)));
         }
-        Contract(acc, Grad(grads, targets, 4 * L).reshape(b, 1, p * d), diffsT, g.LogitsIndex, g.NForward);
+        Contract(acc, Grad(grads, targets, 4 * L).reshape(b, 1, p * d), diffsT, g.LogitsIndex, first, first + count);
     }
 
-    /// <summary>acc[:, j0 .. j0 + width, :prefix] += grads [b, width, p·d] × diffsT[:, :, :prefix].</summary>
-    private static void Contract(Tensor acc, Tensor grads, Tensor diffsT, int j0, int prefix) =>
-        acc.narrow(1, j0, grads.shape[1]).narrow(2, 0, prefix).add_(grads.bmm(diffsT.narrow(2, 0, prefix)));
+    /// <summary>
+    /// acc[:, j0 .. j0 + width, u0 .. u1] += grads [b, width, p·d] × diffsT[:, :, u0 .. u1]; u1 stops at the
+    /// destination's upstream prefix, since only upstream sources can feed it.
+    /// </summary>
+    private static void Contract(Tensor acc, Tensor grads, Tensor diffsT, int j0, int u0, int u1)
+    {
+        if (u1 <= u0) return;
+        acc.narrow(1, j0, grads.shape[1]).narrow(2, u0, u1 - u0).add_(grads.bmm(diffsT.narrow(2, u0, u1 - u0)));
+    }
 
     /// <summary>A destination the metric does not depend on has no gradient: zero.</summary>
     private static Tensor Grad(IList<Tensor> grads, Tensor[] targets, int i) =>
