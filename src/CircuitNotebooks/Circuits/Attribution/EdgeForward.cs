@@ -99,7 +99,7 @@ internal static class EdgeForward
         {
             var (first, count) = grp.ColumnsIn(offset, width);
             if (!grp.FromCorrupt && count == 0) return null;
-            var start = grp.FromCorrupt ? corruptResiduals[Residual(g, grp.J0)].reshape(1, b, p, 1, d).expand(G, b, p, width, d) : act.reshape(G, b, p, width, d);
+            var start = grp.FromCorrupt ? corruptResiduals[grp.Residual].reshape(1, b, p, 1, d).expand(G, b, p, width, d) : act.reshape(G, b, p, width, d);
             if (count == 0) return start.reshape(act.shape); // the corrupt residual for every head: a view when G = 1
             // Never act itself: the residual it may alias is read elsewhere in the block.
             var result = start.is_contiguous() ? start.clone() : start.contiguous();
@@ -140,11 +140,4 @@ internal static class EdgeForward
         }
     }
 
-    /// <summary>Index into <see cref="PlainEdgeRun.CaptureSources"/>' residuals of what destination group j0 reads.</summary>
-    private static int Residual(EdgeLayout g, int j0)
-    {
-        if (j0 == g.LogitsIndex) return 2 * g.NLayers;
-        int layer = j0 / (3 * g.NHeads + 1);
-        return j0 == g.MlpInIndex(layer) ? 2 * layer + 1 : 2 * layer;
-    }
 }

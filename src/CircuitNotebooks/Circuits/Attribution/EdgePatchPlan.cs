@@ -13,7 +13,8 @@ internal sealed class EdgePatchPlan
     /// <param name="Rows">Source rows the correction reads (a subset of the group's upstream prefix).</param>
     /// <param name="WeightedColumns">Destinations (offsets within the group, ascending) into which any of those rows
     /// carries weight; the others need no correction.</param>
-    internal sealed record Group(int J0, int Width, int Prefix, bool FromCorrupt, long[] Rows, int[] WeightedColumns)
+    /// <param name="Residual">Which of <see cref="PlainEdgeRun.CaptureSources"/>' residuals the group reads.</param>
+    internal sealed record Group(int J0, int Width, int Residual, int Prefix, bool FromCorrupt, long[] Rows, int[] WeightedColumns)
     {
         /// <summary>Index of the first weighted column at or after <paramref name="offset"/>, and how many lie in the range.</summary>
         public (int First, int Count) ColumnsIn(int offset, int width)
@@ -32,10 +33,10 @@ internal sealed class EdgePatchPlan
         SourceNeeded = new bool[g.NForward];
         for (int l = 0; l < g.NLayers; l++)
         {
-            Add(g, g.QkvIndex(l, 0, 0), 3 * g.NHeads, patched, kept);
-            Add(g, g.MlpInIndex(l), 1, patched, kept);
+            Add(g, g.QkvIndex(l, 0, 0), 3 * g.NHeads, 2 * l, patched, kept);
+            Add(g, g.MlpInIndex(l), 1, 2 * l + 1, patched, kept);
         }
-        Add(g, g.LogitsIndex, 1, patched, kept);
+        Add(g, g.LogitsIndex, 1, 2 * g.NLayers, patched, kept);
     }
 
     /// <summary>Sources some correction reads: only these need their corrupt − current difference.</summary>
@@ -44,7 +45,7 @@ internal sealed class EdgePatchPlan
     /// <summary>The plan for the group starting at backward index <paramref name="j0"/>; null = keep the current input.</summary>
     public Group? For(int j0) => _groups.GetValueOrDefault(j0);
 
-    private void Add(EdgeLayout g, int j0, int width, float[] patched, float[] kept)
+    private void Add(EdgeLayout g, int j0, int width, int residual, float[] patched, float[] kept)
     {
         int prefix = g.UpstreamPrefix(j0), B = g.NBackward;
         bool Touches(float[] weights, int u) => Enumerable.Range(j0, width).Any(j => weights[u * B + j] != 0);
@@ -55,6 +56,6 @@ internal sealed class EdgePatchPlan
         var (rows, weights) = fromCorrupt ? (keptRows, kept) : (patchedRows, patched);
         var weighted = Enumerable.Range(0, width).Where(c => rows.Any(u => weights[u * B + j0 + c] != 0)).ToArray();
         foreach (var u in rows) SourceNeeded[u] = true;
-        _groups[j0] = new Group(j0, width, prefix, fromCorrupt, rows.Select(u => (long)u).ToArray(), weighted);
+        _groups[j0] = new Group(j0, width, residual, prefix, fromCorrupt, rows.Select(u => (long)u).ToArray(), weighted);
     }
 }

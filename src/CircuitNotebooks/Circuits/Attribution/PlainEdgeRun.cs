@@ -76,7 +76,7 @@ internal static class PlainEdgeRun
             // The input is a fresh leaf so gradients flow even when every parameter is frozen.
             hooks.Add(("blocks.0.hook_resid_pre", (act, h) =>
             {
-                var x = perturb is { Hook: "blocks.0.hook_resid_pre" } p0 ? act.detach() + p0.Add : act;
+                var x = perturb is { Hook: "blocks.0.hook_resid_pre" } p0 ? act + p0.Add : act;
                 return residPre[0] = x.detach().requires_grad_(true).MoveToOuterDisposeScope();
             }));
             for (int l = 1; l < L; l++)
@@ -103,6 +103,7 @@ internal static class PlainEdgeRun
         var grads = autograd.grad([metricSum], targets, allow_unused: true);
         var diffsT = diffs.flatten(2).transpose(1, 2); // [b, p·d, n_fwd]
         var (first, count) = sources ?? (0, g.NForward);
+        int End(int j) => Math.Min(first + count, g.UpstreamPrefix(j)); // only upstream sources feed destination j
         long b = tokens.shape[0], p = tokens.shape[1], d = model.Config.DModel;
         using var _ = no_grad();
         for (int l = 0; l < L; l++)
@@ -115,18 +116,14 @@ internal static class PlainEdgeRun
             long dh = gOut.shape[3];
             var gNorm = gOut.permute(2, 0, 1, 3).reshape(3 * H, b * p, dh).bmm(w.transpose(1, 2)).view(3 * H, b, p, d);
             var gIn = model.Blocks[l].ln1.InputGradientInPlace(residPre[l].detach().unsqueeze(0), gNorm);
-            // Only upstream sources can feed a destination: contract with that prefix of the forward order.
             int j0 = g.QkvIndex(l, 0, 0), jm = g.MlpInIndex(l);
-            Contract(acc, gIn.view(3 * H, b, p * d).transpose(0, 1), diffsT, j0, first, Math.Min(first + count, g.UpstreamPrefix(j0)));
-            Contract(acc, Grad(grads, targets, 3 * L + l).reshape(b, 1, p * d), diffsT, jm, first, Math.Min(first + count, g.UpstreamPrefix(jm)));
+            Contract(acc, gIn.view(3 * H, b, p * d).transpose(0, 1), diffsT, j0, first, End(j0));
+            Contract(acc, Grad(grads, targets, 3 * L + l).reshape(b, 1, p * d), diffsT, jm, first, End(jm));
         }
-        Contract(acc, Grad(grads, targets, 4 * L).reshape(b, 1, p * d), diffsT, g.LogitsIndex, first, first + count);
+        Contract(acc, Grad(grads, targets, 4 * L).reshape(b, 1, p * d), diffsT, g.LogitsIndex, first, End(g.LogitsIndex));
     }
 
-    /// <summary>
-    /// acc[:, j0 .. j0 + width, u0 .. u1] += grads [b, width, p·d] × diffsT[:, :, u0 .. u1]; u1 stops at the
-    /// destination's upstream prefix, since only upstream sources can feed it.
-    /// </summary>
+    /// <summary>acc[:, j0 .. j0 + width, u0 .. u1] += grads [b, width, p·d] × diffsT[:, :, u0 .. u1].</summary>
     private static void Contract(Tensor acc, Tensor grads, Tensor diffsT, int j0, int u0, int u1)
     {
         if (u1 <= u0) return;
@@ -173,9 +170,10 @@ internal static class PlainEdgeRun
             int start = 0;
             foreach (var part in Groups())
             {
-                using var scope = NewDisposeScope();
-                target.narrow(1, start, part.shape[1]).sub_(part);
-                start += (int)part.shape[1];
+                // Each group's tensor is made by the enumerator, outside any scope of this loop: free it here.
+                int width = (int)part.shape[1];
+                using (part) target.narrow(1, start, width).sub_(part);
+                start += width;
             }
         }
 
