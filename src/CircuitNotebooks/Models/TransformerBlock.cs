@@ -80,8 +80,12 @@ public sealed class TransformerBlock : nn.Module
     /// </summary>
     private Tensor NormPerHead(Tensor x)
     {
-        bool shared = x.stride(2) == 0 && ln1.HookScale.HookCount == 0 && ln1.HookNormalized.HookCount == 0;
-        return shared ? ln1.Forward(x.select(2, 0)).unsqueeze(2).expand_as(x) : ln1.Forward(x);
+        if (ln1.HookScale.HookCount > 0 || ln1.HookNormalized.HookCount > 0) return ln1.Forward(x);
+        if (x.stride(2) == 0) return ln1.Forward(x.select(2, 0)).unsqueeze(2).expand_as(x);
+        // Head-major memory (a hook's per-head inputs laid out [n_heads, b, p, d]): normalise in that layout, which the
+        // per-head projection also reads without a reordering copy.
+        var headMajor = x.permute(2, 0, 1, 3);
+        return headMajor.is_contiguous() ? ln1.Forward(headMajor).permute(1, 2, 0, 3) : ln1.Forward(x);
     }
 
     public Tensor Forward(Tensor x, Tensor? cos, Tensor? sin, Tensor masked)

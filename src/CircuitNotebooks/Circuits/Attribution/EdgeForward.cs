@@ -101,12 +101,15 @@ internal static class EdgeForward
             if (!grp.FromCorrupt && count == 0) return null;
             var start = grp.FromCorrupt ? corruptResiduals[grp.Residual].reshape(1, b, p, 1, d).expand(G, b, p, width, d) : act.reshape(G, b, p, width, d);
             if (count == 0) return start.reshape(act.shape); // the corrupt residual for every head: a view when G = 1
-            // Never act itself: the residual it may alias is read elsewhere in the block.
-            var result = start.is_contiguous() ? start.clone() : start.contiguous();
-            var part = delta!.narrow(1, first, count).view(G, count, b, p, d).permute(0, 2, 3, 1, 4);
+            // A fresh tensor (never act itself: the residual it may alias is read elsewhere in the block), laid out head-major
+            // [width, G, b, p, d] and returned as a view of act's shape: the split-input norm and the per-head projection
+            // then read it without reordering copies (see TransformerBlock.NormPerHead).
+            var headMajor = start.permute(3, 0, 1, 2, 4);
+            var result = headMajor.is_contiguous() ? headMajor.clone() : headMajor.contiguous();
+            var part = delta!.narrow(1, first, count).view(G, count, b, p, d).transpose(0, 1);
             using var heads = tensor(grp.WeightedColumns.Skip(first).Take(count).Select(j => (long)(j - offset)).ToArray()).to(result.device);
-            result.index_add_(3, heads, part, grp.FromCorrupt ? -1 : 1);
-            return result.view(act.shape);
+            result.index_add_(0, heads, part, grp.FromCorrupt ? -1 : 1);
+            return width == 1 ? result.view(act.shape) : result.view(width, G * b, p, d).permute(1, 2, 0, 3);
         }
 
         for (int l = 0; l < L; l++)
