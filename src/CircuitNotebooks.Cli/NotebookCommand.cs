@@ -1,6 +1,6 @@
 using System.CommandLine;
 using CircuitNotebooks.Cli.Infrastructure;
-using CircuitNotebooks.Interactive.Runner;
+using CircuitNotebooks.Cli.Notebooks;
 using Spectre.Console;
 
 namespace CircuitNotebooks.Cli;
@@ -18,13 +18,13 @@ internal static class NotebookCommand
             HelpName = "name=value", AllowMultipleArgumentsPerToken = false, Arity = ArgumentArity.ZeroOrMore,
         };
         var workdir = new Option<string>("--workdir") { Description = "Directory relative paths resolve against. Default: the notebook's folder.", HelpName = "dir" };
-        var run = new Command("run", "Run a notebook headlessly (C# cells in order, like the kernel); writes <name>.ipynb with outputs and <name>.html.")
+        var run = new Command("run", "Run a notebook in the real .NET Interactive C# kernel (hosted in this process), top to bottom; writes <name>.ipynb with outputs and <name>.html.")
             { input, outDir, parameters, workdir };
         CommandAction.Set(run, ctx, verbose, async (p, ct) =>
         {
             var path = p.GetValue(input)!;
             if (!File.Exists(path)) throw CliException.BadInput($"notebook not found: {path}");
-            IReadOnlyDictionary<string, object?> values;
+            IReadOnlyDictionary<string, string> values;
             try { values = NotebookParameters.Parse(p.GetValue(parameters) ?? []); }
             catch (ArgumentException e) { throw CliException.Usage($"-p: {e.Message}"); }
             var dir = new OutputDirectory(p.GetValue(outDir) ?? "out/notebooks");
@@ -36,14 +36,13 @@ internal static class NotebookCommand
                 result = await NotebookRunner.RunAsync(new NotebookRunOptions
                 {
                     NotebookPath = path, Parameters = values, WorkingDirectory = p.GetValue(workdir) is { } w ? Path.GetFullPath(w) : null,
-                    OutputNotebookPath = dir.PathOf(name + ".ipynb"), OutputHtmlPath = dir.PathOf(name + ".html"), ThrowOnError = false,
+                    OutputNotebookPath = dir.PathOf(name + ".ipynb"), OutputHtmlPath = dir.PathOf(name + ".html"),
                 }, progress, ct);
             }
             catch (ArgumentException e) { throw CliException.Usage(e.Message); }
             catch (Exception e) when (e is InvalidDataException or System.Text.Json.JsonException) { throw CliException.BadInput($"{path}: {e.Message}", e); }
-            foreach (var note in result.Notes) ctx.Out.MarkupLineInterpolated($"note: {note}");
             if (result.Failure is { } f)
-                throw new CliException(ExitCodes.Failure, $"{f.Message} (outputs so far in {dir.Root})", f);
+                throw new CliException(ExitCodes.Failure, $"{f} (outputs so far in {dir.Root})");
             ctx.Out.MarkupLineInterpolated($"{result.CodeCellsRun} code cells in {result.Elapsed.TotalSeconds:F1} s; wrote {result.OutputNotebookPath} and {result.OutputHtmlPath}");
             return 0;
         });

@@ -1,6 +1,6 @@
 using CircuitNotebooks.Interactive.Html;
-using CircuitNotebooks.Interactive.Runner;
-using Deedle;
+using CircuitNotebooks.Cli.Notebooks;
+using CircuitNotebooks.Interactive.Tests.Notebooks;
 using Microsoft.Playwright;
 using Xunit;
 using Xunit.Abstractions;
@@ -21,7 +21,7 @@ public class BrowserTests(ITestOutputHelper output)
         var dir = TestPaths.NewDirectory("browser-report");
         var report = new HtmlReport("CircuitNotebooks chart gallery");
         foreach (var (name, chart) in SampleCharts.All()) report.Section(name).Chart(chart, name);
-        report.Section("table").Table(Frame.FromRecords(Enumerable.Range(0, 55).Select(i => new { Step = i, Loss = 3.0 / (i + 1) })));
+        report.Section("table").Table(Table.FromRecords(Enumerable.Range(0, 55).Select(i => new { Step = i, Loss = 3.0 / (i + 1) })));
         var page = report.Save(Path.Combine(dir, "report.html"));
         await AssertChartsDraw(page, SampleCharts.All().Count, "report");
     }
@@ -31,14 +31,14 @@ public class BrowserTests(ITestOutputHelper output)
     {
         var dir = TestPaths.NewDirectory("browser-notebook");
         var nb = new NotebookBuilder()
-            .Markdown("# Notebook page\nA heatmap and a circuit, rendered by the **headless runner**.")
-            .Code("#r \"nuget: CircuitNotebooks.Interactive\"\nusing CircuitNotebooks.Interactive.Charts;")
+            .Markdown("# Notebook page\nA heatmap and a circuit, run by the real kernel.")
+            .Code(NotebookSources.Setup + "\nusing CircuitNotebooks.Interactive.Charts;")
             .Code("display(Heatmaps.LayerByHead(new double[,] { { 0.2, -0.4, 0.9 }, { -1, 0.1, 0.3 } }))")
             .Code("CircuitGraphChart.Create([new GraphNode(\"input\", -1, 0), new GraphNode(\"a0.h0\", 0, 0), new GraphNode(\"logits\", 1, 0)],\n" +
                   "  [new GraphEdge(\"input\", \"a0.h0\", 0.8, EdgeInput.Q), new GraphEdge(\"a0.h0\", \"logits\", -0.5)])")
             .Save(Path.Combine(dir, "page.ipynb"));
-        var result = await NotebookRunner.RunAsync(new NotebookRunOptions { NotebookPath = nb, OutputHtmlPath = Path.Combine(dir, "page.html") });
-        await AssertChartsDraw(result.OutputHtmlPath!, 2, "notebook");
+        var run = await ExecutedNotebook.RunFileAsync(nb, output);
+        await AssertChartsDraw(run.Result.OutputHtmlPath!, 2, "notebook");
     }
 
     [Fact]

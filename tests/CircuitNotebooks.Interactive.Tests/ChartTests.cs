@@ -8,7 +8,7 @@ namespace CircuitNotebooks.Interactive.Tests;
 
 public class ChartTests
 {
-    private static JsonObject Figure(Plotly.NET.GenericChart chart) => JsonNode.Parse(ChartHtml.FigureJson(chart))!.AsObject();
+    private static JsonObject Figure(Chart chart) => JsonNode.Parse(chart.ToFigureJson())!.AsObject();
 
     [Fact]
     public void DivergingHeatmapIsCentredOnZeroAtMaxAbs()
@@ -85,15 +85,39 @@ public class ChartTests
         foreach (var (name, chart) in SampleCharts.All()) report.Section(name).Chart(chart);
         var html = report.ToHtml();
 
-        // independent copy of the bundle, straight from Plotly.NET's resource
-        var asm = typeof(Plotly.NET.GenericChart).Assembly;
-        using var stream = asm.GetManifestResourceStream("Plotly.NET.plotly-2.28.0.min.js")!;
-        var bundle = new StreamReader(stream).ReadToEnd();
-        Assert.Equal(1, TestPaths.Count(html, bundle));
+        // independent copy of the bundle, straight from the file the build embeds (Plotly.Blazor's static asset)
+        var bundle = File.ReadAllText(PlotlyBundlePath());
+        Assert.StartsWith("/**\n* plotly.js v" + PlotlyJs.Version, bundle.Replace("\r\n", "\n"));
+        Assert.Equal(1, TestPaths.Count(html, bundle.Replace("</script", "<\\/script", StringComparison.OrdinalIgnoreCase)));
         Assert.Equal(1, TestPaths.Count(html, PlotlyJs.EmbedMarker + "="));
         Assert.DoesNotMatch(new Regex("<script[^>]*\\ssrc\\s*=", RegexOptions.IgnoreCase), html);
         Assert.Equal(SampleCharts.All().Count, TestPaths.Count(html, "class=\"cn-chart\""));
         Assert.Equal(SampleCharts.All().Count, TestPaths.Count(html, "Plotly.newPlot(el, fig.data"));
+    }
+
+    private static string PlotlyBundlePath()
+    {
+        var cache = Environment.GetEnvironmentVariable("NUGET_PACKAGES")
+                    ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages");
+        return Path.Combine(cache, "plotly.blazor", "7.2.0", "staticwebassets", $"plotly-{PlotlyJs.Version}.min.js");
+    }
+
+    [Fact]
+    public void ChartJsonCannotEndItsScriptElement()
+    {
+        var chart = Bars.Grouped(["</script><script>alert(1)</script>"], [new("s", [1.0])], "t</script>", "y");
+        var html = chart.ToHtml("id1");
+        Assert.Equal(1, TestPaths.Count(html, "</script>")); // only the element's own end tag
+        var figure = JsonNode.Parse(chart.ToFigureJson())!;
+        Assert.Equal("t</script>", figure["layout"]!["title"]!["text"]!.GetValue<string>()); // same string once parsed
+    }
+
+    [Fact]
+    public void BarErrorsAreCheckedAndDrawnAsErrorBars()
+    {
+        var fig = Figure(Bars.Grouped(["a", "b"], [new("s", [1.0, 2.0], [0.5, 0.25])], "t", "y"));
+        Assert.Equal([0.5, 0.25], fig["data"]![0]!["error_y"]!["array"]!.AsArray().Select(n => n!.GetValue<double>()));
+        Assert.Throws<ArgumentException>(() => Bars.Grouped(["a", "b"], [new("s", [1.0, 2.0], [0.5])], "t", "y"));
     }
 
     [Fact]

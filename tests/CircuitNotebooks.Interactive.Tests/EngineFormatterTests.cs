@@ -57,11 +57,11 @@ public class EngineFormatterTests
             Assert.Equal(cache.Count, Regex.Matches(html, "<tr><td>").Count);
             Assert.Contains("<td>blocks.1.attn.hook_pattern</td><td>[1, 4, 3, 3]</td>", html);
             Assert.Contains("<td>hook_embed</td><td>[1, 3, 16]</td>", html);
-            var frame = cache.ToFrame();
+            var frame = cache.ToTable();
             Assert.Equal(cache.Count, frame.RowCount);
-            var row = frame.Rows.Values.Single(r => r.GetAs<string>("name") == "blocks.0.mlp.hook_post");
-            Assert.Equal(1 * 3 * 32, row.GetAs<long>("elements"));
-            Assert.Equal(3, row.GetAs<int>("rank"));
+            var row = Enumerable.Range(0, frame.RowCount).Select(frame.Row).Single(r => (string)r["name"]! == "blocks.0.mlp.hook_post");
+            Assert.Equal(1 * 3 * 32, (long)row["elements"]!);
+            Assert.Equal(3, (int)row["rank"]!);
         }
     }
 
@@ -78,11 +78,11 @@ public class EngineFormatterTests
         Assert.Equal(0.9, figure["data"]![0]!["zmax"]!.GetValue<double>(), 12);
         Assert.Equal(["0:<bos>", "1:7", "2:="], figure["data"]![0]!["x"]!.AsArray().Select(x => x!.GetValue<string>()));
 
-        var frame = result.ToFrame();
+        var frame = result.ToTable();
         Assert.Equal(6, frame.RowCount);
-        var cell = frame.Rows.Values.Single(r => r.GetAs<int>("row_index") == 1 && r.GetAs<int>("column_index") == 0);
-        Assert.Equal(0.85, cell.GetAs<double>("value"));
-        Assert.Equal("L1", cell.GetAs<string>("row"));
+        var cell = Enumerable.Range(0, frame.RowCount).Select(frame.Row).Single(r => (int)r["row_index"]! == 1 && (int)r["column_index"]! == 0);
+        Assert.Equal(0.85, (double)cell["value"]!);
+        Assert.Equal("L1", (string)cell["row"]!);
         Assert.Throws<ArgumentException>(() => new PatchingResult("t", values, ["a"], ["x", "y", "z"], "r", "c", "m")); // 2 rows, 1 label
     }
 
@@ -129,7 +129,7 @@ public class EngineFormatterTests
         var placement = CircuitCharts.NodePlacement(circuit.Graph, circuit.Graph.MlpIndex(0));
         Assert.Equal(0.5, placement.Layer);
 
-        var limited = FigureOf(ChartHtml.Render(CircuitCharts.Graph(circuit, maxEdges: 2)));
+        var limited = FigureOf(CircuitCharts.Graph(circuit, maxEdges: 2).ToHtml());
         Assert.Equal(2, limited["layout"]!["shapes"]!.AsArray().Count);
         Assert.Contains("strongest 2 drawn", limited["layout"]!["title"]!["text"]!.GetValue<string>());
     }
@@ -138,18 +138,18 @@ public class EngineFormatterTests
     public void CircuitFramesListEdgesWithEndpointsInputsAndLayers()
     {
         var circuit = SmallCircuit();
-        var frame = circuit.ToFrame();
+        var frame = circuit.ToTable();
         Assert.Equal(4, frame.RowCount);
-        var q = frame.Rows.Values.Single(r => r.GetAs<string>("edge") == "a0.h1->a1.h0<q>");
-        Assert.Equal("a0.h1", q.GetAs<string>("source"));
-        Assert.Equal("a1.h0", q.GetAs<string>("destination"));
-        Assert.Equal("q", q.GetAs<string>("input"));
-        Assert.Equal(0, q.GetAs<int>("source_layer"));
-        Assert.Equal(-1.0, q.GetAs<double>("score"));
-        Assert.Equal(circuit.Layout.EdgeCount, circuit.ToFrame(allEdges: true).RowCount);
-        var nodes = circuit.NodeFrame();
+        var q = Enumerable.Range(0, frame.RowCount).Select(frame.Row).Single(r => (string)r["edge"]! == "a0.h1->a1.h0<q>");
+        Assert.Equal("a0.h1", (string)q["source"]!);
+        Assert.Equal("a1.h0", (string)q["destination"]!);
+        Assert.Equal("q", (string)q["input"]!);
+        Assert.Equal(0, (int)q["source_layer"]!);
+        Assert.Equal(-1.0, (double)q["score"]!);
+        Assert.Equal(circuit.Layout.EdgeCount, circuit.ToTable(allEdges: true).RowCount);
+        var nodes = circuit.NodeTable();
         Assert.Equal(8, nodes.RowCount);
-        Assert.Equal(5, nodes.GetColumn<bool>("in_circuit").Values.Count(x => x));
+        Assert.Equal(5, nodes.Column<bool>("in_circuit").Count(x => x));
     }
 
     [Fact]
@@ -162,13 +162,13 @@ public class EngineFormatterTests
         mask[g.MlpIndex(0) * g.BackwardCount + g.LogitsInput] = true;                       // add m0→logits
         var b = a.WithEdges(mask, a.Metadata with { Label = "b" });
         var series = CircuitComparison.CompareSeries([a, b]);
-        var frame = series.ToFrame();
+        var frame = series.ToTable();
         Assert.Equal(2, frame.RowCount);
         // edges: {v, q, a1h0→logits, in→m0} vs {v, q, in→m0, m0→logits}: 3 shared of 5
-        Assert.Equal(3.0 / 5, frame.GetColumn<double>("edge_jaccard_vs_first")[1], 12);
+        Assert.Equal(3.0 / 5, frame.Column<double>("edge_jaccard_vs_first")[1], 12);
         // nodes: {input, a0.h1, a1.h0, m0, logits} vs the same set (a1.h0 still feeds nothing… but keeps its q edge)
-        Assert.Equal(1.0, frame.GetColumn<double>("node_jaccard_vs_first")[1], 12);
-        Assert.Equal(2, frame.GetColumn<int>("edge_changes")[1]);
+        Assert.Equal(1.0, frame.Column<double>("node_jaccard_vs_first")[1], 12);
+        Assert.Equal(2, frame.Column<int>("edge_changes")[1]);
         var html = Formatter.ToDisplayString(series, "text/html");
         Assert.Contains("node similarity", html);
     }
@@ -177,11 +177,11 @@ public class EngineFormatterTests
     public void TrainingRunFrameHasOneRowPerStepAndEvaluationsWhereTaken()
     {
         var run = new TrainingResult(3, 3, [2.0, 1.5, 1.25], [new EvalPoint(0, 0.1), new EvalPoint(3, 0.4)], null, false, 0, [0.5, 0.5, 0.5], 30);
-        var frame = run.ToFrame();
-        Assert.Equal([0, 1, 2, 3], frame.GetColumn<int>("step").Values);
-        Assert.Equal(0.1, frame.GetColumn<double>("eval_accuracy")[0]);
-        Assert.Equal(1.5, frame.GetColumn<double>("loss")[2]);
-        Assert.False(frame.GetColumn<double>("eval_accuracy").TryGet(2).HasValue); // NaN is missing
+        var frame = run.ToTable();
+        Assert.Equal([0, 1, 2, 3], frame.Column<int>("step"));
+        Assert.Equal(0.1, frame.Column<double>("eval_accuracy")[0]);
+        Assert.Equal(1.5, frame.Column<double>("loss")[2]);
+        Assert.True(double.IsNaN(frame.Column<double>("eval_accuracy")[2])); // not evaluated at step 2
         var html = Formatter.ToDisplayString(run, "text/html");
         Assert.Equal(2, Regex.Matches(html, "class=\"cn-chart\"").Count); // loss and accuracy
         Assert.Contains("10.0 % @ 0 → 40.0 % @ 3", Formatter.ToDisplayString(run, "text/plain").Replace("10 %", "10.0 %"));
@@ -196,7 +196,7 @@ public class EngineFormatterTests
         CultureInfo.CurrentCulture = new CultureInfo("de-DE");
         try
         {
-            Deedle.Frame.FromRecords(new[] { new { name = "a,b", value = 0.5 }, new { name = "c", value = 1.25 } }).WriteCsv(path);
+            Table.FromRecords(new[] { new { name = "a,b", value = 0.5 }, new { name = "c", value = 1.25 } }).WriteCsv(path);
         }
         finally
         {

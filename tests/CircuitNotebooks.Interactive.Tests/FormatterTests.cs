@@ -3,7 +3,6 @@ using CircuitNotebooks.Interactive.Charts;
 using CircuitNotebooks.Interactive.Display;
 using CircuitNotebooks.Interactive.Formatting;
 using CircuitNotebooks.Interactive.Html;
-using Deedle;
 using Microsoft.DotNet.Interactive.Formatting;
 using TorchSharp;
 using Xunit;
@@ -19,7 +18,7 @@ public class FormatterTests
     {
         var types = NotebookKit.Register().Select(f => f.GetType()).ToHashSet();
         Assert.Contains(typeof(ChartFormatter), types);
-        Assert.Contains(typeof(FrameFormatter), types);
+        Assert.Contains(typeof(TableFormatter), types);
         Assert.Contains(typeof(TensorFormatter), types);
         Assert.Contains(typeof(HtmlFragmentFormatter), types);
     }
@@ -40,28 +39,33 @@ public class FormatterTests
     }
 
     [Fact]
-    public void FrameFormatsAsBoundedTableWithExplicitRemainder()
+    public void TableFormatsAsBoundedTableWithExplicitRemainder()
     {
         var rows = Enumerable.Range(0, 60).Select(i => new { Step = i, Loss = 1.0 / (i + 1) }).ToArray();
-        var frame = Frame.FromRecords(rows);
-        var html = Formatter.ToDisplayString(frame, "text/html");
+        var table = Table.FromRecords(rows);
+        var html = Formatter.ToDisplayString(table, "text/html");
         var body = html[html.IndexOf("<tbody>", StringComparison.Ordinal)..html.IndexOf("</tbody>", StringComparison.Ordinal)];
-        Assert.Equal(FrameFormatter.MaxRows, TestPaths.Count(body, "<tr>"));
+        Assert.Equal(TableFormatter.MaxRows, TestPaths.Count(body, "<tr>"));
         Assert.Contains("… 10 more rows", html);
         Assert.Contains("60 rows × 2 columns", html);
-        // row 3: Step 3, Loss 1/4 printed with G6
-        Assert.Contains("<th>3</th><td>3</td><td>0.25</td>", html);
+        // row 3: Step 3, Loss 1/4
+        Assert.Contains("<tr><td>3</td><td>0.25</td></tr>", html);
     }
 
     [Fact]
-    public void FrameMissingValuesRenderEmpty()
+    public void TableCsvRoundTripsDoublesQuotesSeparatorsAndWritesAtomically()
     {
-        var s1 = new Series<int, double>([0, 1], [1.5, 2.5]);
-        var s2 = new Series<int, double>([0], [7.0]);
-        var frame = Frame.FromColumns(new[] { "a", "b" }.Zip([s1, s2]).ToDictionary(p => p.First, p => p.Second));
-        var html = Formatter.ToDisplayString(frame, "text/html");
-        Assert.Contains("<th>1</th><td>2.5</td><td></td>", html);
-        Assert.DoesNotContain("more row", html);
+        var dir = TestPaths.NewDirectory("table");
+        var table = new Table("name", "value", "flag").Add("a,b", 0.1 + 0.2, true).Add("say \"hi\"", double.NaN, false);
+        var path = table.WriteCsv(Path.Combine(dir, "t.csv"));
+        var lines = File.ReadAllLines(path);
+        Assert.Equal(["name,value,flag", "\"a,b\",0.30000000000000004,true", "\"say \"\"hi\"\"\",NaN,false"], lines);
+        Assert.Equal(0.1 + 0.2, double.Parse(lines[1].Split(',')[2], System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Equal(["t.csv"], Directory.GetFiles(dir).Select(Path.GetFileName));
+        var e = Assert.Throws<ArgumentException>(() => table.Add(1, 2));
+        Assert.Contains("2 cells but the table has 3 columns", e.Message);
+        Assert.Equal([0.30000000000000004, double.NaN], table.Column<double>("value"));
+        Assert.Throws<KeyNotFoundException>(() => table.Column<double>("nope"));
     }
 
     [Fact]

@@ -1,5 +1,4 @@
 using CircuitNotebooks.Interactive.Charts;
-using Plotly.NET;
 
 namespace CircuitNotebooks.Interactive.Tests;
 
@@ -45,7 +44,7 @@ internal static class SampleCharts
         return (nodes, edges);
     }
 
-    public static IReadOnlyList<(string Name, GenericChart Chart)> All()
+    public static IReadOnlyList<(string Name, Chart Chart)> All()
     {
         var (nodes, edges) = Graph();
         double[] steps = [0, 100, 200, 300, 400, 500];

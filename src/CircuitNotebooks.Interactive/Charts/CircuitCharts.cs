@@ -3,7 +3,7 @@ using CircuitNotebooks.Circuits;
 using CircuitNotebooks.Circuits.Attribution;
 using CircuitNotebooks.FineTuning;
 using CircuitNotebooks.Patching;
-using Plotly.NET;
+using System.Text.Json.Nodes;
 
 namespace CircuitNotebooks.Interactive.Charts;
 
@@ -18,7 +18,7 @@ public static class CircuitCharts
     /// at the bottom, heads of layer l in row l with the MLP beside them (half a row up when the MLP reads the heads of
     /// its own layer), <c>logits</c> on top. Only nodes touched by a drawn edge are shown.
     /// </summary>
-    public static GenericChart Graph(Circuit circuit, int maxEdges = DefaultMaxEdges, string? title = null)
+    public static Chart Graph(Circuit circuit, int maxEdges = DefaultMaxEdges, string? title = null)
     {
         ArgumentNullException.ThrowIfNull(circuit);
         if (maxEdges < 1) throw new ArgumentOutOfRangeException(nameof(maxEdges), $"maxEdges must be ≥ 1 (got {maxEdges}).");
@@ -42,14 +42,12 @@ public static class CircuitCharts
         // Every layer gets a named row (input, L0 … L{n-1}, logits), also the ones no drawn node sits in.
         var rows = Enumerable.Range(-1, graph.NLayers + 2).Select(l => (double)l).ToArray();
         var names = rows.Select(l => l < 0 ? "input" : l >= graph.NLayers ? "logits" : "L" + l.ToString(CultureInfo.InvariantCulture)).ToArray();
-        return PlotlyProps.Layout(chart, l =>
-        {
-            var y = PlotlyProps.Axis(l, "yaxis");
-            y.SetProperty("tickvals", rows);
-            y.SetProperty("ticktext", names);
-            y.SetProperty("range", new[] { -1.6, graph.NLayers + 0.6 });
-            y.SetProperty("title", new { text = "" });
-        });
+        var y = PlotlyProps.Axis(chart.Layout, "yaxis");
+        y["tickvals"] = PlotlyProps.Numbers(rows);
+        y["ticktext"] = PlotlyProps.Strings(names);
+        y["range"] = new JsonArray(-1.6, graph.NLayers + 0.6);
+        y["title"] = new JsonObject { ["text"] = "" };
+        return chart;
     }
 
     /// <summary>Where a node sits in <see cref="Graph"/>: y = layer, x = head index centred, MLP to the right of the heads.</summary>
@@ -73,7 +71,7 @@ public static class CircuitCharts
 
     /// <summary>The paper's main figure: node and edge Jaccard of each circuit against the first, over checkpoints.</summary>
     /// <param name="x">x value per circuit (e.g. training steps), including the first; default 0, 1, 2, ….</param>
-    public static GenericChart Similarity(CircuitSeriesComparison series, IReadOnlyList<double>? x = null,
+    public static Chart Similarity(CircuitSeriesComparison series, IReadOnlyList<double>? x = null,
         string title = "Circuit similarity to the base model's circuit", string xTitle = "checkpoint (step)")
     {
         ArgumentNullException.ThrowIfNull(series);
@@ -85,7 +83,7 @@ public static class CircuitCharts
     }
 
     /// <summary>Node and edge membership changes between consecutive circuits (transitions 1..n−1).</summary>
-    public static GenericChart ChangesPerTransition(CircuitSeriesComparison series, IReadOnlyList<double>? x = null,
+    public static Chart ChangesPerTransition(CircuitSeriesComparison series, IReadOnlyList<double>? x = null,
         string title = "Circuit changes between consecutive checkpoints", string xTitle = "checkpoint (step)")
     {
         int n = series.VsPrevious.Count;
@@ -97,18 +95,18 @@ public static class CircuitCharts
     }
 
     /// <summary>Faithfulness of the top-n circuit against n (one curve; add more with <see cref="LineCurves.FaithfulnessVsEdgeBudget"/>).</summary>
-    public static GenericChart Faithfulness(IReadOnlyList<FaithfulnessResult> curve, string name = "EAP-IG",
+    public static Chart Faithfulness(IReadOnlyList<FaithfulnessResult> curve, string name = "EAP-IG",
         string title = "Faithfulness vs edge budget") =>
         LineCurves.FaithfulnessVsEdgeBudget(curve.Select(r => (double)r.EdgeCount).ToList(), [new(name, curve.Select(r => r.Normalized).ToList())], title);
 
     /// <summary>A patching grid as a diverging heatmap (white = no effect).</summary>
-    public static GenericChart Heatmap(PatchingResult result) =>
+    public static Chart Heatmap(PatchingResult result) =>
         Heatmaps.Diverging(result.Values, result.RowLabels, result.ColumnAxis == "position" ? Labels.Tokens(result.ColumnLabels) : result.ColumnLabels, result.Title, result.ColumnAxis, result.RowAxis, result.Metric);
 
     /// <summary>Training loss per step; with evaluations, a second chart of accuracy at the evaluated steps.</summary>
-    public static IReadOnlyList<GenericChart> Training(TrainingResult run, string title = "Training")
+    public static IReadOnlyList<Chart> Training(TrainingResult run, string title = "Training")
     {
-        var charts = new List<GenericChart>();
+        var charts = new List<Chart>();
         if (run.Losses.Count > 0)
             charts.Add(LineCurves.Create(Enumerable.Range(1, run.Losses.Count).Select(s => (double)s).ToList(),
                 [new("train loss", run.Losses)], title + ": loss", "step", "loss (answer tokens)"));

@@ -1,6 +1,5 @@
 using System.Globalization;
-using Plotly.NET;
-using CsChart = Plotly.NET.CSharp.Chart;
+using System.Text.Json.Nodes;
 
 namespace CircuitNotebooks.Interactive.Charts;
 
@@ -29,7 +28,7 @@ public static class CircuitGraphChart
     public const double MinWidth = 0.75;
     public const double MaxWidth = 6.0;
 
-    public static GenericChart Create(IReadOnlyList<GraphNode> nodes, IReadOnlyList<GraphEdge> edges, string title = "Circuit")
+    public static Chart Create(IReadOnlyList<GraphNode> nodes, IReadOnlyList<GraphEdge> edges, string title = "Circuit")
     {
         ArgumentNullException.ThrowIfNull(nodes);
         ArgumentNullException.ThrowIfNull(edges);
@@ -46,53 +45,61 @@ public static class CircuitGraphChart
         }
 
         var maxAbs = edges.Count == 0 ? 1.0 : Math.Max(edges.Max(e => Math.Abs(e.Score)), double.Epsilon);
-        var shapes = edges
+        var shapes = new JsonArray(edges
             .OrderBy(e => Math.Abs(e.Score)) // strongest drawn last, on top
-            .Select(e => new
+            .Select(e => (JsonNode?)new JsonObject
             {
-                type = "line",
-                layer = "below",
-                x0 = byName[e.From].Position, y0 = byName[e.From].Layer,
-                x1 = byName[e.To].Position, y1 = byName[e.To].Layer,
-                line = new { color = e.Score < 0 ? ChartColors.Negative : ChartColors.Positive, width = EdgeWidth(e.Score, maxAbs), dash = Dash(e.Input) },
-                opacity = 0.85,
+                ["type"] = "line",
+                ["layer"] = "below",
+                ["x0"] = byName[e.From].Position, ["y0"] = byName[e.From].Layer,
+                ["x1"] = byName[e.To].Position, ["y1"] = byName[e.To].Layer,
+                ["line"] = new JsonObject
+                {
+                    ["color"] = e.Score < 0 ? ChartColors.Negative : ChartColors.Positive,
+                    ["width"] = EdgeWidth(e.Score, maxAbs),
+                    ["dash"] = Dash(e.Input),
+                },
+                ["opacity"] = 0.85,
             })
-            .ToArray();
+            .ToArray());
 
-        var nodeTrace = CsChart.Scatter<double, double, string>(
-            x: nodes.Select(n => n.Position), y: nodes.Select(n => n.Layer), mode: StyleParam.Mode.Markers_Text,
-            Name: "nodes", MultiText: nodes.Select(n => n.Name).ToArray(), TextPosition: StyleParam.TextPosition.TopCenter,
-            MarkerColor: Color.fromString("#444444"));
-        PlotlyProps.Traces(nodeTrace, t =>
+        var chart = new Chart().Add(new JsonObject
         {
-            t.SetProperty("marker", new { color = "#ffffff", size = 14, line = new { color = "#333333", width = 1.5 } });
-            t.SetProperty("hovertemplate", "%{text}<extra></extra>");
+            ["type"] = "scatter",
+            ["mode"] = "markers+text",
+            ["name"] = "nodes",
+            ["x"] = PlotlyProps.Numbers(nodes.Select(n => n.Position)),
+            ["y"] = PlotlyProps.Numbers(nodes.Select(n => n.Layer)),
+            ["text"] = PlotlyProps.Strings(nodes.Select(n => n.Name)),
+            ["textposition"] = "top center",
+            ["marker"] = new JsonObject
+            {
+                ["color"] = "#ffffff", ["size"] = 14, ["line"] = new JsonObject { ["color"] = "#333333", ["width"] = 1.5 },
+            },
+            ["hovertemplate"] = "%{text}<extra></extra>",
         });
 
         // Shapes have no legend entries: empty traces carry the encoding key.
-        var legend = new List<GenericChart> { nodeTrace };
-        legend.Add(LegendLine("positive", ChartColors.Positive, "solid"));
-        legend.Add(LegendLine("negative", ChartColors.Negative, "solid"));
+        chart.Add(LegendLine("positive", ChartColors.Positive, "solid"));
+        chart.Add(LegendLine("negative", ChartColors.Negative, "solid"));
         foreach (var input in edges.Select(e => e.Input).Where(k => k != EdgeInput.None).Distinct().OrderBy(k => k))
-            legend.Add(LegendLine($"→ {input.ToString().ToLowerInvariant()} input", "#555555", Dash(input)));
+            chart.Add(LegendLine($"→ {input.ToString().ToLowerInvariant()} input", "#555555", Dash(input)));
 
-        var chart = CsChart.Combine(legend);
         var layers = nodes.Select(n => n.Layer).Distinct().Order().ToArray();
         var widest = nodes.GroupBy(n => n.Layer).Max(g => g.Count());
-        return PlotlyProps.Layout(chart, l =>
-        {
-            PlotlyProps.Titles(l, title, null, "layer");
-            l.SetProperty("shapes", shapes);
-            l.SetProperty("plot_bgcolor", "#ffffff");
-            PlotlyProps.Axis(l, "xaxis").SetProperty("visible", false);
-            var y = PlotlyProps.Axis(l, "yaxis");
-            y.SetProperty("tickvals", layers);
-            y.SetProperty("ticktext", layers.Select(v => v.ToString("0.##", CultureInfo.InvariantCulture)).ToArray());
-            y.SetProperty("zeroline", false);
-            y.SetProperty("gridcolor", "#eeeeee"); // plotly's default white grid would cut gaps into the edge lines
-            y.SetProperty("range", new[] { layers[0] - 0.6, layers[^1] + 0.6 });
-            PlotlyProps.Size(l, PlotlyProps.FitTitle(Math.Clamp(260 + 110 * widest, 560, 1100), title), Math.Clamp(160 + 110 * layers.Length, 400, 1400));
-        });
+        var l = chart.Layout;
+        PlotlyProps.Titles(l, title, null, "layer");
+        l["shapes"] = shapes;
+        l["plot_bgcolor"] = "#ffffff";
+        PlotlyProps.Axis(l, "xaxis")["visible"] = false;
+        var y = PlotlyProps.Axis(l, "yaxis");
+        y["tickvals"] = PlotlyProps.Numbers(layers);
+        y["ticktext"] = PlotlyProps.Strings(layers.Select(v => v.ToString("0.##", CultureInfo.InvariantCulture)));
+        y["zeroline"] = false;
+        y["gridcolor"] = "#eeeeee"; // plotly's default white grid would cut gaps into the edge lines
+        y["range"] = new JsonArray(layers[0] - 0.6, layers[^1] + 0.6);
+        PlotlyProps.Size(l, PlotlyProps.FitTitle(Math.Clamp(260 + 110 * widest, 560, 1100), title), Math.Clamp(160 + 110 * layers.Length, 400, 1400));
+        return chart;
     }
 
     /// <summary>Line width for an edge: linear in |score| from <see cref="MinWidth"/> to <see cref="MaxWidth"/>.</summary>
@@ -108,17 +115,16 @@ public static class CircuitGraphChart
         _ => "solid",
     };
 
-    private static GenericChart LegendLine(string name, string color, string dash)
+    /// <summary>One null point: plotly lists the trace in the legend but draws nothing (an empty trace gets no entry).</summary>
+    private static JsonObject LegendLine(string name, string color, string dash) => new()
     {
-        var chart = CsChart.Line<double, double, string>(x: [0.0], y: [0.0], Name: name, ShowLegend: true);
-        PlotlyProps.Traces(chart, t =>
-        {
-            // One null point: plotly lists the trace in the legend but draws nothing (an empty trace gets no entry).
-            t.SetProperty("x", new double?[] { null });
-            t.SetProperty("y", new double?[] { null });
-            t.SetProperty("line", new { color, width = 3, dash });
-            t.SetProperty("hoverinfo", "skip");
-        });
-        return chart;
-    }
+        ["type"] = "scatter",
+        ["mode"] = "lines",
+        ["name"] = name,
+        ["showlegend"] = true,
+        ["x"] = new JsonArray((JsonNode?)null),
+        ["y"] = new JsonArray((JsonNode?)null),
+        ["line"] = new JsonObject { ["color"] = color, ["width"] = 3, ["dash"] = dash },
+        ["hoverinfo"] = "skip",
+    };
 }

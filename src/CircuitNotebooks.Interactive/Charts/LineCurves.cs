@@ -1,5 +1,5 @@
-using Plotly.NET;
-using CsChart = Plotly.NET.CSharp.Chart;
+using System.Globalization;
+using System.Text.Json.Nodes;
 
 namespace CircuitNotebooks.Interactive.Charts;
 
@@ -10,85 +10,87 @@ public sealed record CurveSeries(string Name, IReadOnlyList<double> Y, bool Dash
 public static class LineCurves
 {
     /// <summary>Several series over the same x values (lines with markers; NaN leaves a gap).</summary>
-    public static GenericChart Create(IReadOnlyList<double> x, IReadOnlyList<CurveSeries> series, string title, string xTitle, string yTitle,
-                                      bool logX = false) => Create(x, series, title, xTitle, yTitle, logX, colorOffset: 0);
+    public static Chart Create(IReadOnlyList<double> x, IReadOnlyList<CurveSeries> series, string title, string xTitle, string yTitle,
+                               bool logX = false)
+    {
+        var chart = new Chart();
+        AddCurves(chart, x, series, colorOffset: 0);
+        PlotlyProps.Titles(chart.Layout, title, xTitle, yTitle);
+        if (logX) PlotlyProps.Axis(chart.Layout, "xaxis")["type"] = "log";
+        PlotlyProps.Size(chart.Layout, 760, 440);
+        return chart;
+    }
 
-    private static GenericChart Create(IReadOnlyList<double> x, IReadOnlyList<CurveSeries> series, string title, string xTitle, string yTitle,
-                                       bool logX, int colorOffset)
+    private static void AddCurves(Chart chart, IReadOnlyList<double> x, IReadOnlyList<CurveSeries> series, int colorOffset,
+                                  string? xAxis = null, string? yAxis = null)
     {
         ArgumentNullException.ThrowIfNull(x);
+        ArgumentNullException.ThrowIfNull(series);
         if (series.Count == 0) throw new ArgumentException("at least one series is required", nameof(series));
-        var charts = new List<GenericChart>();
         for (var i = 0; i < series.Count; i++)
         {
             var s = series[i];
             if (s.Y.Count != x.Count)
                 throw new ArgumentException($"series '{s.Name}' has {s.Y.Count} values but x has {x.Count}", nameof(series));
-            var color = Color.fromString(ChartColors.Series[(i + colorOffset) % ChartColors.Series.Length]);
-            var line = CsChart.Line<double, double, string>(
-                x: x, y: s.Y.Select(v => double.IsFinite(v) ? v : 0), ShowMarkers: true, Name: s.Name,
-                LineColor: color, MarkerColor: color,
-                LineDash: s.Dashed ? StyleParam.DrawingStyle.Dash : StyleParam.DrawingStyle.Solid);
-            // null, not NaN, is plotly's gap; NaN would be serialised as the string "NaN".
-            var y = s.Y.Select(v => double.IsFinite(v) ? v : (double?)null).ToArray();
-            charts.Add(PlotlyProps.Traces(line, t => t.SetProperty("y", y)));
+            var color = ChartColors.Series[(i + colorOffset) % ChartColors.Series.Length];
+            var trace = new JsonObject
+            {
+                ["type"] = "scatter",
+                ["mode"] = "lines+markers",
+                ["name"] = s.Name,
+                ["x"] = PlotlyProps.Numbers(x),
+                ["y"] = PlotlyProps.Numbers(s.Y),
+                ["line"] = new JsonObject { ["color"] = color, ["dash"] = s.Dashed ? "dash" : "solid" },
+                ["marker"] = new JsonObject { ["color"] = color },
+            };
+            if (xAxis != null) trace["xaxis"] = xAxis;
+            if (yAxis != null) trace["yaxis"] = yAxis;
+            chart.Add(trace);
         }
-        var chart = CsChart.Combine(charts);
-        return PlotlyProps.Layout(chart, l =>
-        {
-            PlotlyProps.Titles(l, title, xTitle, yTitle);
-            if (logX) PlotlyProps.Axis(l, "xaxis").SetProperty("type", "log");
-            PlotlyProps.Size(l, 760, 440);
-        });
     }
 
-    /// <summary>Node vs edge overlap between each checkpoint's circuit and the final one (y in [0, 1]).</summary>
-    public static GenericChart SimilarityOverCheckpoints(IReadOnlyList<double> checkpoints, IReadOnlyList<double> nodeSimilarity,
-                                                         IReadOnlyList<double> edgeSimilarity, string title = "Circuit similarity over fine-tuning",
-                                                         string xTitle = "checkpoint (step)") =>
-        YRange(Create(checkpoints, [new("node similarity", nodeSimilarity), new("edge similarity", edgeSimilarity, Dashed: true)],
-                      title, xTitle, "similarity"), 0, 1.05);
+    /// <summary>Node vs edge overlap between each checkpoint's circuit and a reference one (y in [0, 1]).</summary>
+    public static Chart SimilarityOverCheckpoints(IReadOnlyList<double> checkpoints, IReadOnlyList<double> nodeSimilarity,
+                                                  IReadOnlyList<double> edgeSimilarity, string title = "Circuit similarity over fine-tuning",
+                                                  string xTitle = "checkpoint (step)")
+    {
+        var chart = Create(checkpoints, [new("node similarity", nodeSimilarity), new("edge similarity", edgeSimilarity, Dashed: true)],
+                           title, xTitle, "similarity");
+        PlotlyProps.Axis(chart.Layout, "yaxis")["range"] = new JsonArray(0, 1.05);
+        return chart;
+    }
 
     /// <summary>Faithfulness of the top-n circuit as n grows, optionally one curve per method (EAP, EAP-IG, …).</summary>
-    public static GenericChart FaithfulnessVsEdgeBudget(IReadOnlyList<double> edgeCounts, IReadOnlyList<CurveSeries> methods,
-                                                        string title = "Faithfulness vs edge budget", bool logX = true) =>
+    public static Chart FaithfulnessVsEdgeBudget(IReadOnlyList<double> edgeCounts, IReadOnlyList<CurveSeries> methods,
+                                                 string title = "Faithfulness vs edge budget", bool logX = true) =>
         Create(edgeCounts, methods, title, "edges in circuit", "faithfulness", logX);
 
     /// <summary>Loss and accuracy over steps, stacked in two panels sharing the step axis. Either may be null.</summary>
-    public static GenericChart TrainingCurves(IReadOnlyList<double> steps, IReadOnlyList<double>? loss, IReadOnlyList<double>? accuracy,
-                                              string title = "Training", IReadOnlyList<double>? evalLoss = null)
+    public static Chart TrainingCurves(IReadOnlyList<double> steps, IReadOnlyList<double>? loss, IReadOnlyList<double>? accuracy,
+                                       string title = "Training", IReadOnlyList<double>? evalLoss = null)
     {
         if (loss == null && accuracy == null) throw new ArgumentException("give loss, accuracy or both");
-        var panels = new List<GenericChart>();
-        var titles = new List<string>();
+        var panels = new List<(string Y, IReadOnlyList<CurveSeries> Series, int Colors)>();
         if (loss != null)
         {
             var lossSeries = new List<CurveSeries> { new("train loss", loss) };
             if (evalLoss != null) lossSeries.Add(new("eval loss", evalLoss, Dashed: true));
-            panels.Add(Create(steps, lossSeries, title, "step", "loss"));
-            titles.Add("loss");
+            panels.Add(("loss", lossSeries, 0));
         }
-        if (accuracy != null)
-        {
-            panels.Add(Create(steps, [new("accuracy", accuracy)], title, "step", "accuracy", logX: false, colorOffset: 2));
-            titles.Add("accuracy");
-        }
-        if (panels.Count == 1) return panels[0];
-        var grid = CsChart.Grid(panels, nRows: panels.Count, nCols: 1, SubPlotTitles: titles);
-        return PlotlyProps.Layout(grid, l =>
-        {
-            l.SetProperty("title", new { text = title, x = 0.02 });
-            // Grid keeps only one panel's axis titles: set each panel's own.
-            for (var p = 0; p < panels.Count; p++)
-            {
-                var suffix = p == 0 ? "" : (p + 1).ToString(System.Globalization.CultureInfo.InvariantCulture);
-                PlotlyProps.Axis(l, "yaxis" + suffix).SetProperty("title", new { text = titles[p] });
-                PlotlyProps.Axis(l, "xaxis" + suffix).SetProperty("title", new { text = p == panels.Count - 1 ? "step" : "" });
-            }
-            PlotlyProps.Size(l, 760, 300 * panels.Count + 80);
-        });
-    }
+        if (accuracy != null) panels.Add(("accuracy", [new("accuracy", accuracy)], 2));
 
-    private static GenericChart YRange(GenericChart chart, double min, double max) =>
-        PlotlyProps.Layout(chart, l => PlotlyProps.Axis(l, "yaxis").SetProperty("range", new[] { min, max }));
+        var chart = new Chart();
+        PlotlyProps.Titles(chart.Layout, title, null, null);
+        for (var p = 0; p < panels.Count; p++)
+        {
+            var suffix = p == 0 ? "" : (p + 1).ToString(CultureInfo.InvariantCulture);
+            AddCurves(chart, steps, panels[p].Series, panels[p].Colors, "x" + suffix, "y" + suffix);
+            PlotlyProps.Axis(chart.Layout, "yaxis" + suffix)["title"] = new JsonObject { ["text"] = panels[p].Y };
+            PlotlyProps.Axis(chart.Layout, "xaxis" + suffix)["title"] = new JsonObject { ["text"] = p == panels.Count - 1 ? "step" : "" };
+        }
+        if (panels.Count > 1)
+            chart.Layout["grid"] = new JsonObject { ["rows"] = panels.Count, ["columns"] = 1, ["pattern"] = "independent" };
+        PlotlyProps.Size(chart.Layout, 760, panels.Count == 1 ? 440 : 300 * panels.Count + 80);
+        return chart;
+    }
 }

@@ -1,30 +1,28 @@
-using CircuitNotebooks.Interactive.Html;
-using Plotly.NET;
+using CircuitNotebooks.Interactive.Charts;
 
 namespace CircuitNotebooks.Interactive.Formatting;
 
 /// <summary>
-/// Plotly charts as a div + newPlot script. The first chart of a notebook session (or of a runner document) also
-/// carries plotly.js inline, so charts draw offline; Plotly.NET 6's own notebook formatter is only a placeholder.
+/// Charts as a div + newPlot script. The first chart of a notebook session (or of a runner document) also carries
+/// plotly.js inline, so charts draw offline.
 /// </summary>
-public sealed class ChartFormatter : NotebookFormatter<GenericChart>
+public sealed class ChartFormatter : NotebookFormatter<Chart>
 {
-    protected override bool Format(GenericChart value, TextWriter writer)
+    protected override bool Format(Chart value, TextWriter writer)
     {
-        writer.Write(PlotlyEmbedding.TakeLoaderOnce());
-        writer.Write(ChartHtml.Render(value));
+        writer.Write(EngineHtml.Chart(value));
         return true;
     }
 }
 
 /// <summary>Plain-text stand-in for a chart (the .ipynb text/plain alternative).</summary>
-public sealed class ChartPlainTextFormatter : NotebookFormatter<GenericChart>
+public sealed class ChartPlainTextFormatter : NotebookFormatter<Chart>
 {
     public override string MimeType => "text/plain";
 
-    protected override bool Format(GenericChart value, TextWriter writer)
+    protected override bool Format(Chart value, TextWriter writer)
     {
-        writer.Write($"Plotly chart ({GenericChart.countTrace(value)} trace(s))");
+        writer.Write(value.ToString());
         return true;
     }
 }

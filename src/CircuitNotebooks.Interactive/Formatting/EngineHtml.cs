@@ -1,14 +1,14 @@
 using System.Net;
 using System.Text;
 using CircuitNotebooks.Interactive.Html;
-using Plotly.NET;
+using CircuitNotebooks.Interactive.Charts;
 
 namespace CircuitNotebooks.Interactive.Formatting;
 
 /// <summary>Building blocks of the engine-type formatters: summary tables, charts, collapsible lists.</summary>
 internal static class EngineHtml
 {
-    public static string Chart(GenericChart chart) => PlotlyEmbedding.TakeLoaderOnce() + ChartHtml.Render(chart);
+    public static string Chart(Chart chart) => PlotlyEmbedding.TakeLoaderOnce() + chart.ToHtml();
 
     /// <summary>A closed &lt;details&gt; block with a summary line and a monospace list (long lists stay out of the way).</summary>
     public static string Details(string summary, IEnumerable<string> lines)

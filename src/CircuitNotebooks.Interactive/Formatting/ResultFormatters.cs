@@ -55,7 +55,7 @@ public sealed class CircuitSeriesFormatter : NotebookFormatter<CircuitSeriesComp
         if (value.VsBase.Count > 0)
         {
             parts.Add(EngineHtml.Chart(CircuitCharts.Similarity(value)));
-            parts.Add(FrameTable.Render(value.ToFrame()));
+            parts.Add(value.ToTable().ToHtml());
         }
         writer.Write(EngineHtml.Block([.. parts]));
         return true;

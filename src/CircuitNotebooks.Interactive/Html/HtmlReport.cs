@@ -1,8 +1,7 @@
 using CircuitNotebooks.Models;
 using System.Net;
 using System.Text;
-using Deedle;
-using Plotly.NET;
+using CircuitNotebooks.Interactive.Charts;
 
 namespace CircuitNotebooks.Interactive.Html;
 
@@ -43,10 +42,10 @@ public sealed class HtmlReport
         return this;
     }
 
-    public HtmlReport Chart(GenericChart chart, string? caption = null)
+    public HtmlReport Chart(Chart chart, string? caption = null)
     {
         _needsPlotly = true;
-        _body.Add("<figure class=\"cn-figure\">" + ChartHtml.Render(chart) +
+        _body.Add("<figure class=\"cn-figure\">" + chart.ToHtml() +
                   (caption == null ? "" : $"<figcaption>{Enc(caption)}</figcaption>") + "</figure>");
         return this;
     }
@@ -57,9 +56,9 @@ public sealed class HtmlReport
         return this;
     }
 
-    public HtmlReport Table(IFrame frame, int maxRows = HtmlTable.DefaultMaxRows)
+    public HtmlReport Table(Table table, int maxRows = HtmlTable.DefaultMaxRows)
     {
-        _body.Add(FrameTable.Render(frame, maxRows));
+        _body.Add(table.ToHtml(maxRows));
         return this;
     }
 

@@ -3,19 +3,20 @@ using System.Reflection;
 namespace CircuitNotebooks.Interactive.Html;
 
 /// <summary>
-/// The plotly.js bundle that Plotly.NET ships as a manifest resource. Pages and notebook outputs embed it inline so
-/// charts draw with no network access (the notebooks are meant to run offline and the reports to open from disk).
+/// The plotly.js bundle embedded in this assembly (taken at build time from the Plotly.Blazor package, which ships
+/// plotly.js as a file). Pages and notebook outputs embed it inline so charts draw with no network access (the
+/// notebooks are meant to run offline and the reports to open from disk).
 /// </summary>
 public static class PlotlyJs
 {
     private static readonly Lazy<(string Name, string Source)> Bundle = new(LoadBundle);
 
-    /// <summary>Manifest resource name, e.g. <c>Plotly.NET.plotly-2.28.0.min.js</c>.</summary>
+    /// <summary>Manifest resource name, e.g. <c>plotly-3.7.0.min.js</c>.</summary>
     public static string ResourceName => Bundle.Value.Name;
 
     /// <summary>plotly.js version parsed from the resource name.</summary>
     public static string Version =>
-        ResourceName.Replace("Plotly.NET.plotly-", "", StringComparison.Ordinal).Replace(".min.js", "", StringComparison.Ordinal);
+        ResourceName.Replace("plotly-", "", StringComparison.Ordinal).Replace(".min.js", "", StringComparison.Ordinal);
 
     /// <summary>The minified bundle.</summary>
     public static string Source => Bundle.Value.Source;
@@ -33,14 +34,14 @@ public static class PlotlyJs
 
     private static (string, string) LoadBundle()
     {
-        var assembly = typeof(Plotly.NET.GenericChart).Assembly;
+        var assembly = typeof(PlotlyJs).Assembly;
         var name = assembly.GetManifestResourceNames()
-            .Where(n => n.StartsWith("Plotly.NET.plotly-", StringComparison.Ordinal) && n.EndsWith(".min.js", StringComparison.Ordinal))
+            .Where(n => n.StartsWith("plotly-", StringComparison.Ordinal) && n.EndsWith(".min.js", StringComparison.Ordinal))
             .OrderByDescending(n => n, StringComparer.Ordinal)
             .FirstOrDefault()
             ?? throw new InvalidOperationException(
-                $"{assembly.GetName().Name} {assembly.GetName().Version} has no embedded plotly-*.min.js resource; " +
-                "offline charts need a Plotly.NET build that ships it (6.0.0 does).");
+                $"{assembly.GetName().Name} {assembly.GetName().Version} has no embedded plotly-*.min.js resource " +
+                "(the build takes it from the Plotly.Blazor package; see CircuitNotebooks.Interactive.csproj).");
         using var stream = assembly.GetManifestResourceStream(name)!;
         using var reader = new StreamReader(stream);
         var source = reader.ReadToEnd();

@@ -39,6 +39,23 @@ public static class TorchNativeLoader
         if (torchAlc != null && torchAlc != AssemblyLoadContext.Default) torchAlc.ResolvingUnmanagedDll += Resolve;
     }
 
+    /// <summary>
+    /// Loads libtorch and TorchSharp's shim (patched if this system's libstdc++ needs it) right now, by full path.
+    /// Notebook kernels need this before anything touches <c>TorchSharp.torch</c>: there TorchSharp gathers its native
+    /// files into one folder and loads the shim by path, which raises no resolve event, so the lazy fix above never
+    /// runs and the type initializer fails for the life of the process. A shim already in the process under its
+    /// soname satisfies TorchSharp's own load. Idempotent; a no-op off Linux.
+    /// </summary>
+    public static void Preload()
+    {
+        Install();
+        if (!OperatingSystem.IsLinux()) return;
+        lock (Gate)
+        {
+            if (_handle == IntPtr.Zero) _handle = LoadShim();
+        }
+    }
+
     private static IntPtr Resolve(Assembly? assembly, string name)
     {
         if (!name.Contains("LibTorchSharp", StringComparison.Ordinal)) return IntPtr.Zero;

@@ -1,4 +1,3 @@
-using CircuitNotebooks.Interactive.Runner;
 
 namespace CircuitNotebooks.Interactive.Tests.Notebooks;
 
@@ -72,7 +71,7 @@ internal static class Nb01Quickstart
             var (topP, topIds) = probs.topk(5);
             var predictedId = (int)topIds[0].item<long>();
             Console.WriteLine($"{prompt} →{model.Generate(prompt, 1)}");
-            Deedle.Frame.FromRecords(Enumerable.Range(0, 5).Select(i => new
+            Table.FromRecords(Enumerable.Range(0, 5).Select(i => new
             {
                 rank = i + 1,
                 token = model.Tokenizer!.TokenToString((int)topIds[i].item<long>()),
@@ -143,10 +142,10 @@ internal static class Nb01Quickstart
         .Markdown("""
             ## Exporting
 
-            Every result converts to a Deedle frame (`ToFrame()`), which displays as a table and saves as CSV.
+            Every result converts to a `Table` (`ToTable()`), which displays as an HTML table and saves as CSV (`WriteCsv`).
             """)
         .Code("""
-            var shapes = cache.ToFrame();
+            var shapes = cache.ToTable();
             Console.WriteLine($"wrote {shapes.WriteCsv(Path.Combine(outDir, "cache_shapes.csv"))}");
             cache.Dispose();
             shapes

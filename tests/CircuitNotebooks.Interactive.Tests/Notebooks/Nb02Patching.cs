@@ -1,4 +1,3 @@
-using CircuitNotebooks.Interactive.Runner;
 
 namespace CircuitNotebooks.Interactive.Tests.Notebooks;
 
@@ -52,7 +51,7 @@ internal static class Nb02Patching
         .Code(NotebookSources.TaskData + """
 
             var data = TaskExamples(model, task, examples, seed);
-            Deedle.Frame.FromRecords(data.Take(6).Select(e => new { clean = e.Clean, corrupted = e.Corrupted, label = e.Label, corrupted_label = e.CorruptedLabel }))
+            Table.FromRecords(data.Take(6).Select(e => new { clean = e.Clean, corrupted = e.Corrupted, label = e.Label, corrupted_label = e.CorruptedLabel }))
             """)
         .Markdown("""
             ## The metric
@@ -89,7 +88,7 @@ internal static class Nb02Patching
             var resid = PatchingResult.LayerByPosition(
                 Normalized(ActivationPatching.ResidStream(model, batch.Corrupted, Ablation.Patching(batch.Clean), batch.Metric, batch.AttentionMask)),
                 positions, "Residual stream (resid_pre) patching, clean → corrupted", "normalized logit diff");
-            resid.ToFrame().WriteCsv(Path.Combine(outDir, "resid_pre.csv"));
+            resid.ToTable().WriteCsv(Path.Combine(outDir, "resid_pre.csv"));
             resid
             """)
         .Markdown("""
@@ -115,7 +114,7 @@ internal static class Nb02Patching
             var heads = PatchingResult.LayerByHead(
                 Normalized(ActivationPatching.HeadOutAllPos(model, batch.Corrupted, Ablation.Patching(batch.Clean), batch.Metric, batch.AttentionMask)),
                 "Head output patching (all positions)", "normalized logit diff");
-            heads.ToFrame().WriteCsv(Path.Combine(outDir, "head_out.csv"));
+            heads.ToTable().WriteCsv(Path.Combine(outDir, "head_out.csv"));
             heads
             """)
         .Markdown("""
@@ -157,7 +156,7 @@ internal static class Nb02Patching
                     [new Receiver(rl, rh, ReceiverInput.Q), new Receiver(rl, rh, ReceiverInput.K), new Receiver(rl, rh, ReceiverInput.V)],
                     batch.Metric, batch.AttentionMask)),
                 $"Path patching: sender → a{rl}.h{rh} (q, k, v)", "Δ metric / gap");
-            intoHead.ToFrame().WriteCsv(Path.Combine(outDir, "into_head.csv"));
+            intoHead.ToTable().WriteCsv(Path.Combine(outDir, "into_head.csv"));
             intoHead
             """)
         .Markdown("""

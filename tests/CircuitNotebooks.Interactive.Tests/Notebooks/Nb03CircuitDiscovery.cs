@@ -1,4 +1,3 @@
-using CircuitNotebooks.Interactive.Runner;
 
 namespace CircuitNotebooks.Interactive.Tests.Notebooks;
 
@@ -77,10 +76,10 @@ internal static class Nb03CircuitDiscovery
         .Code("""
             var eap = EdgeAttribution.Compute(model, batch, new AttributionOptions { Method = AttributionMethod.Eap });
             var eapIg = EdgeAttribution.Compute(model, batch, new AttributionOptions { Method = AttributionMethod.EapIgInputs, Steps = igSteps });
-            var scoreTable = eapIg.ToFrame();
+            var scoreTable = eapIg.ToTable();
             scoreTable.WriteCsv(Path.Combine(outDir, "edge_scores.csv"));
             display(eapIg);
-            Deedle.Frame.FromRecords(eapIg.TopEdges(10).Select(i => new { edge = eapIg.Layout.EdgeName(i), eap_ig = eapIg.Scores[i], eap = eap.Scores[i] }))
+            Table.FromRecords(eapIg.TopEdges(10).Select(i => new { edge = eapIg.Layout.EdgeName(i), eap_ig = eapIg.Scores[i], eap = eap.Scores[i] }))
             """)
         .Markdown("""
             ## From scores to a circuit
@@ -104,7 +103,7 @@ internal static class Nb03CircuitDiscovery
             var circuit = Discover(eapIg, $"EAP-IG-inputs(m={igSteps})");
             var eapCircuit = Discover(eap, "EAP");
             CircuitFile.Save(circuit, Path.Combine(outDir, "circuit.json"), includeAllScores: true);
-            circuit.ToFrame().WriteCsv(Path.Combine(outDir, "circuit_edges.csv"));
+            circuit.ToTable().WriteCsv(Path.Combine(outDir, "circuit_edges.csv"));
             Console.WriteLine($"circuit: {circuit.NodeCountInCircuit} nodes, {circuit.EdgeCountInCircuit} edges, faithfulness {circuit.Metadata.Faithfulness:F3}");
             circuit
             """)
@@ -124,7 +123,7 @@ internal static class Nb03CircuitDiscovery
                 igCurve = evaluator.Curve(eapIg, budgets);
                 eapCurve = evaluator.Curve(eap, budgets);
             }
-            igCurve.ToFrame().WriteCsv(Path.Combine(outDir, "faithfulness_vs_budget.csv"));
+            igCurve.ToTable().WriteCsv(Path.Combine(outDir, "faithfulness_vs_budget.csv"));
             Console.WriteLine($"faithfulness at 100% of edges: {igCurve[^1].Normalized:F6}");
             Console.WriteLine($"faithfulness at 5% of edges: EAP-IG {igCurve[Array.IndexOf(budgets, CircuitSelection.EdgesForFraction(graph.EdgeCount, 0.05))].Normalized:F3}, " +
                               $"EAP {eapCurve[Array.IndexOf(budgets, CircuitSelection.EdgesForFraction(graph.EdgeCount, 0.05))].Normalized:F3}");

@@ -1,4 +1,3 @@
-using CircuitNotebooks.Interactive.Runner;
 
 namespace CircuitNotebooks.Interactive.Tests.Notebooks;
 
@@ -87,7 +86,7 @@ internal static class Nb04CircuitDynamics
             TrainingResult run;
             using (var progress = NotebookKit.Progress<TrainingProgress>(p => new ProgressBar($"{method} fine-tuning, loss {p.Loss:F3}", p.Step, p.TotalSteps)))
                 run = new Trainer(model, trainingConfig, lora, runDir).Train(train, heldOut, progress);
-            run.ToFrame().WriteCsv(Path.Combine(outDir, "training.csv"));
+            run.ToTable().WriteCsv(Path.Combine(outDir, "training.csv"));
             display(lora is null ? model : lora);
             run
             """)
@@ -112,7 +111,7 @@ internal static class Nb04CircuitDynamics
                     progress.Report(circuits.Count);
                 }
             var checkpointSteps = checkpoints.Select(i => (double)i.Step).ToList();
-            Deedle.Frame.FromRecords(checkpoints.Zip(circuits, (i, c) => new
+            Table.FromRecords(checkpoints.Zip(circuits, (i, c) => new
             {
                 step = i.Step, accuracy = i.EvalAccuracy, nodes = c.NodeCountInCircuit, edges = c.EdgeCountInCircuit, faithfulness = c.Metadata.Faithfulness,
             }))
@@ -125,7 +124,7 @@ internal static class Nb04CircuitDynamics
             """)
         .Code("""
             var series = CircuitComparison.CompareSeries(circuits);
-            series.ToFrame().WriteCsv(Path.Combine(outDir, "similarity.csv"));
+            series.ToTable().WriteCsv(Path.Combine(outDir, "similarity.csv"));
             Console.WriteLine($"final node Jaccard vs base: {series.VsBase[^1].NodeJaccard:F3}");
             Console.WriteLine($"final edge Jaccard vs base: {series.VsBase[^1].EdgeJaccard:F3}");
             display(CircuitCharts.Similarity(series, checkpointSteps, $"{method}: circuit similarity to the base circuit ({task})"));

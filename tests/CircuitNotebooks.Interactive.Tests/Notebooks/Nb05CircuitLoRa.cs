@@ -1,4 +1,3 @@
-using CircuitNotebooks.Interactive.Runner;
 
 namespace CircuitNotebooks.Interactive.Tests.Notebooks;
 
@@ -80,7 +79,7 @@ internal static class Nb05CircuitLoRa
         .Code("""
             var change = CircuitLoRaPlanner.LayerEdgeChange(before, loraRun.Circuit);
             var critical = CircuitLoRaPlanner.CriticalLayers(change, CriticalLayerRule.TopK, criticalLayers);
-            Deedle.Frame.FromRecords(change.Select((c, l) => new { layer = l, change = c, critical = critical.Contains(l) }))
+            Table.FromRecords(change.Select((c, l) => new { layer = l, change = c, critical = critical.Contains(l) }))
                 .WriteCsv(Path.Combine(outDir, "layer_edge_change.csv"));
             Console.WriteLine($"critical layers: {string.Join(" ", critical)}");
             Bars.PerLayerEdgeChange(change, "Edge change per layer (base → LoRA), by source layer", "Σ |Δ score|")
@@ -98,7 +97,7 @@ internal static class Nb05CircuitLoRa
             var control = CircuitLoRaPlanner.RandomControl(model.Config.NLayers, criticalLayers, budget.OtherRank, budget.CriticalRank, seed + 1);
             Console.WriteLine($"ranks: r_o={budget.OtherRank} r_c={budget.CriticalRank}");
             Console.WriteLine($"control layers: {string.Join(" ", control.CriticalLayers)}");
-            plan.ToFrame()
+            plan.ToTable()
             """)
         .Markdown("""
             ## Fine-tuning with the plan, and with the random-layer control
@@ -109,7 +108,7 @@ internal static class Nb05CircuitLoRa
             var circuitLoraRun = FineTune("CircuitLoRA", FromPlan(plan));
             var controlRun = FineTune("random layers", FromPlan(control));
             var runs = new[] { ("LoRA", loraRun), ("CircuitLoRA", circuitLoraRun), ("random layers", controlRun) };
-            var summary = Deedle.Frame.FromRecords(runs.Select(r => new
+            var summary = Table.FromRecords(runs.Select(r => new
             {
                 method = r.Item1,
                 trainable_parameters = r.Item2.Trainable,

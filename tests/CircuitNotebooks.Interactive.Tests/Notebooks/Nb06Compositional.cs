@@ -1,4 +1,3 @@
-using CircuitNotebooks.Interactive.Runner;
 
 namespace CircuitNotebooks.Interactive.Tests.Notebooks;
 
@@ -23,7 +22,6 @@ internal static class Nb06Compositional
             """)
         .Code(NotebookSources.Setup + NotebookSources.FineTuningUsings + """
 
-            using Deedle;
             """)
         .Markdown(NotebookSources.ParametersNote)
         .Parameters("""
@@ -47,7 +45,7 @@ internal static class Nb06Compositional
             var taskNames = new[] { task, task + "-bracket", task + "-outer" };
             var data = taskNames.ToDictionary(t => t, t => TaskExamples(model, t, examples, seed));
             var batches = taskNames.ToDictionary(t => t, t => TaskBatches.ForAttribution(model, data[t], TaskMetric.LogitDiff));
-            Frame.FromRecords(taskNames.Select(t => new { task = t, clean = data[t][0].Clean, corrupted = data[t][0].Corrupted, label = data[t][0].Label }))
+            Table.FromRecords(taskNames.Select(t => new { task = t, clean = data[t][0].Clean, corrupted = data[t][0].Corrupted, label = data[t][0].Label }))
             """)
         .Markdown("""
             ## Three circuits
@@ -60,7 +58,7 @@ internal static class Nb06Compositional
             var outer = DiscoverCircuit(model, batches[taskNames[2]], "outer", taskNames[2]);
             foreach (var (c, name) in new[] { (composite, "composite"), (bracket, "bracket"), (outer, "outer") })
                 CircuitFile.Save(c, Path.Combine(outDir, $"circuit_{name}.json"), includeAllScores: true);
-            Frame.FromRecords(new[] { composite, bracket, outer }.Select(c => new
+            Table.FromRecords(new[] { composite, bracket, outer }.Select(c => new
             {
                 circuit = c.Metadata.Label, nodes = c.NodeCountInCircuit, edges = c.EdgeCountInCircuit, faithfulness_on_own_task = c.Metadata.Faithfulness,
             }))
@@ -109,7 +107,7 @@ internal static class Nb06Compositional
                     var results = evaluator.Evaluate([u.CopyEdgeMask(), c.CopyEdgeMask()]);
                     rowsOut.Add((f, c.EdgeCountInCircuit, results[0].Normalized, results[1].Normalized));
                 }
-            var curve = Frame.FromRecords(rowsOut.Select(r => new { fraction = r.Fraction, edges = r.Edges, union = r.Union, composite = r.Composite }));
+            var curve = Table.FromRecords(rowsOut.Select(r => new { fraction = r.Fraction, edges = r.Edges, union = r.Union, composite = r.Composite }));
             curve.WriteCsv(Path.Combine(outDir, "faithfulness_vs_budget.csv"));
             display(curve);
             LineCurves.Create(fractions.Select(f => 100 * f).ToList(),

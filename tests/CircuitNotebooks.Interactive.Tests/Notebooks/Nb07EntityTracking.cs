@@ -1,4 +1,3 @@
-using CircuitNotebooks.Interactive.Runner;
 
 namespace CircuitNotebooks.Interactive.Tests.Notebooks;
 
@@ -36,7 +35,6 @@ internal static class Nb07EntityTracking
 
             using CircuitNotebooks.Hooks;
             using CircuitNotebooks.Patching;
-            using Deedle;
             """)
         .Markdown(NotebookSources.ParametersNote + """
 
@@ -98,11 +96,11 @@ internal static class Nb07EntityTracking
             var test = EntityTrackingBatches.Clean(model, testSet);
             double baseAccuracy = test.Accuracy(model);
             Directory.CreateDirectory(outDir);
-            Frame.FromRecords(testSet.Select(e => new { prompt = e.Clean, label = e.Label })).WriteCsv(Path.Combine(outDir, "test_set.csv"));
+            Table.FromRecords(testSet.Select(e => new { prompt = e.Clean, label = e.Label })).WriteCsv(Path.Combine(outDir, "test_set.csv"));
             Console.WriteLine($"accuracy: {baseAccuracy:F3} (chance {1.0 / numBoxes:F3}, {test.Rows} prompts)");
             var roles = test.Positions.ToDictionary(kv => kv.Key, kv => kv.Value[0]);
             var tokens = model.ToStrTokens(testSet[0].Clean);
-            Frame.FromRecords(roles.Select(kv => new { role = kv.Key, index = kv.Value, token = tokens[kv.Value] }))
+            Table.FromRecords(roles.Select(kv => new { role = kv.Key, index = kv.Value, token = tokens[kv.Value] }))
             """)
         .Markdown("""
             ## Path patching, backwards from the logits
@@ -145,7 +143,7 @@ internal static class Nb07EntityTracking
             {
                 var cells = from l in Enumerable.Range(0, model.Config.NLayers) from h in Enumerable.Range(0, model.Config.NHeads)
                             select new { layer = l, head = h, score = g.Scores[l, h] };
-                Frame.FromRecords(cells).WriteCsv(Path.Combine(outDir, $"scores_{g.Name}.csv"));
+                Table.FromRecords(cells).WriteCsv(Path.Combine(outDir, $"scores_{g.Name}.csv"));
                 if (g.Scores.Cast<double>().All(double.IsNaN)) Console.WriteLine($"{g.Name}: no head can reach the receivers (previous group empty or in layer 0)");
                 else display(Heatmaps.LayerByHead(g.Scores, $"{g.Name} ({EntityTrackingCircuit.Roles[g.Name]}): patched at {g.Position}", "Δp / p"));
             }
@@ -158,13 +156,13 @@ internal static class Nb07EntityTracking
                 var senders = (from l in Enumerable.Range(0, reach) from h in Enumerable.Range(0, model.Config.NHeads) select new AttentionHead(l, h)).ToList();
                 return senders.Count == 0 ? double.NaN : HeadPathPatching.Score(model, clean, counterfactual.Tokens, steps[i].Position, senders, receivers);
             }
-            var groupFrame = Frame.FromRecords(groups.Select((g, i) => new
+            var groupTable = Table.FromRecords(groups.Select((g, i) => new
             {
                 group = g.Name, role = EntityTrackingCircuit.Roles[g.Name], position = g.Position, heads = string.Join(" ", g.Heads), count = g.Heads.Count,
                 all_reachable_heads_together = Together(i),
             }));
-            groupFrame.WriteCsv(Path.Combine(outDir, "groups.csv"));
-            groupFrame
+            groupTable.WriteCsv(Path.Combine(outDir, "groups.csv"));
+            groupTable
             """)
         .Markdown("""
             ## Do the value fetchers fetch the value?
@@ -177,7 +175,7 @@ internal static class Nb07EntityTracking
         .Code("""
             // Attention of the given heads from a role's token: to the answer object (its occurrence in the context),
             // to the query label and to the label's earlier occurrence.
-            Frame<int, string> AttentionFrom(IReadOnlyList<AttentionHead> heads, string role)
+            Table AttentionFrom(IReadOnlyList<AttentionHead> heads, string role)
             {
                 var rows = new List<(string Head, double ToAnswer, double ArgmaxIsAnswer, double ToQueryLabel, double ToPrevQueryLabel)>();
                 using (torch.NewDisposeScope())
@@ -204,7 +202,7 @@ internal static class Nb07EntityTracking
                         }
                     }
                 }
-                return Frame.FromRecords(rows.Select(a => new
+                return Table.FromRecords(rows.Select(a => new
                 {
                     head = a.Head, from_token = role, to_answer = a.ToAnswer, argmax_is_answer = a.ArgmaxIsAnswer, to_query_label = a.ToQueryLabel, to_prev_query_label = a.ToPrevQueryLabel,
                 }));
@@ -230,7 +228,7 @@ internal static class Nb07EntityTracking
             if (q is null) Console.WriteLine("group A is empty: nothing to score through its values");
             else
             {
-                Frame.FromRecords(from l in Enumerable.Range(0, model.Config.NLayers) from h in Enumerable.Range(0, model.Config.NHeads)
+                Table.FromRecords(from l in Enumerable.Range(0, model.Config.NLayers) from h in Enumerable.Range(0, model.Config.NHeads)
                                   select new { layer = l, head = h, score = qScores![l, h] }).WriteCsv(Path.Combine(outDir, "scores_Q.csv"));
                 Console.WriteLine($"Q: {string.Join(" ", q.Heads)}");
                 display(Heatmaps.LayerByHead(qScores!, "Q: patched at query_label → A's values", "Δp / p"));
@@ -275,13 +273,13 @@ internal static class Nb07EntityTracking
             if (circuit.Count > 0)
                 subsets.AddRange(MeanAblationEvaluator.RandomSubsets(circuit, randomCircuits, 1.0 / 3, seed).Select((s, i) => (Name: $"random {i + 1}", Sites: s)));
             var completeness = subsets.Select(s => (s.Name, Result: ablation.Completeness(test, circuit, s.Sites))).ToList();
-            var completenessFrame = Frame.FromRecords(completeness.Select(c => new
+            var completenessTable = Table.FromRecords(completeness.Select(c => new
             {
                 removed = c.Name, sites = c.Result.Removed.Count, circuit_without = c.Result.CircuitWithout, model_without = c.Result.ModelWithout,
                 completeness = c.Result.Completeness,
             }));
-            completenessFrame.WriteCsv(Path.Combine(outDir, "completeness.csv"));
-            display(completenessFrame);
+            completenessTable.WriteCsv(Path.Combine(outDir, "completeness.csv"));
+            display(completenessTable);
             Bars.Grouped(completeness.Select(c => c.Name).ToList(),
                 [new BarSeries("F(C \\ K)", completeness.Select(c => c.Result.CircuitWithout).ToList()),
                  new BarSeries("F(M \\ K)", completeness.Select(c => c.Result.ModelWithout).ToList())],
@@ -319,14 +317,14 @@ internal static class Nb07EntityTracking
                     dcm.Add((g.Name, d, result, allPatched));
                     progress.Report(dcm.Count);
                 }
-            var dcmFrame = Frame.FromRecords(dcm.Select(r => new
+            var dcmTable = Table.FromRecords(dcm.Select(r => new
             {
                 group = r.Group, desideratum = r.Desideratum.ToString(), group_heads = string.Join(" ", r.Result.Heads),
                 selected = string.Join(" ", r.Result.Selected), fraction_selected = r.Result.FractionSelected,
                 eval_accuracy = r.Result.EvalAccuracy, all_patched = r.AllPatched,
             }));
-            dcmFrame.WriteCsv(Path.Combine(outDir, "dcm.csv"));
-            dcmFrame
+            dcmTable.WriteCsv(Path.Combine(outDir, "dcm.csv"));
+            dcmTable
             """)
         .Code("""
             var desiderata = Enum.GetValues<EntityDesideratum>();
@@ -353,7 +351,7 @@ internal static class Nb07EntityTracking
                     Steps = ftSteps, BatchSize = ftBatchSize, LearningRate = ftLearningRate, WarmupSteps = Math.Min(20, ftSteps / 5),
                     Seed = seed, EvalEvery = Math.Max(1, ftSteps / 4),
                 }).Train(ftData, heldOut, progress);
-            run.ToFrame().WriteCsv(Path.Combine(outDir, "training.csv"));
+            run.ToTable().WriteCsv(Path.Combine(outDir, "training.csv"));
             double ftAccuracy = test.Accuracy(ft);
             Console.WriteLine($"fine-tuned accuracy: {ftAccuracy:F3} (base {baseAccuracy:F3})");
             run
@@ -392,11 +390,11 @@ internal static class Nb07EntityTracking
                 values = CrossModelPatching.Accuracy(model, ft, test, s.Sites, HeadComponents.Value),
                 queries_keys = CrossModelPatching.Accuracy(model, ft, test, s.Sites, HeadComponents.Query | HeadComponents.Key),
             }).ToList();
-            var cmapFrame = Frame.FromRecords(cmap);
-            cmapFrame.WriteCsv(Path.Combine(outDir, "cmap.csv"));
+            var cmapTable = Table.FromRecords(cmap);
+            cmapTable.WriteCsv(Path.Combine(outDir, "cmap.csv"));
             Console.WriteLine($"CMAP base into base: {CrossModelPatching.Accuracy(model, model, test, circuit):F3} (base {baseAccuracy:F3})");
             Console.WriteLine($"CMAP circuit: {cmap[0].output:F3} (base {baseAccuracy:F3}, fine-tuned {ftAccuracy:F3})");
-            display(cmapFrame);
+            display(cmapTable);
             Bars.Grouped(cmap.Select(c => c.patched).Prepend("base").Append("fine-tuned").ToList(),
                 [new BarSeries("accuracy", cmap.Select(c => c.output).Prepend(baseAccuracy).Append(ftAccuracy).ToList())],
                 "CMAP: base model with fine-tuned head outputs", "accuracy")

@@ -1,4 +1,5 @@
-using CircuitNotebooks.Interactive.Runner;
+using System.Text.Json.Nodes;
+using CircuitNotebooks.Cli.Notebooks;
 using Xunit;
 
 namespace CircuitNotebooks.Interactive.Tests.Notebooks;
@@ -18,7 +19,7 @@ public class NotebookFilesTests
         foreach (var (name, build) in NotebookSources.All)
         {
             var path = Path.Combine(dir, name + ".ipynb");
-            var expected = build().Build().ToJson();
+            var expected = build().ToJson();
             if (update) AtomicFileWrite(path, expected);
             else if (!File.Exists(path) || File.ReadAllText(path) != expected) stale.Add(name);
         }
@@ -28,21 +29,43 @@ public class NotebookFilesTests
     }
 
     [Fact]
-    public void EveryNotebookHasPolyglotMetadataAndOneParametersCell()
+    public void EveryNotebookHasPolyglotMetadataOneParametersCellAndTheSharedFirstCell()
     {
         foreach (var (name, _) in NotebookSources.All)
         {
-            var doc = NotebookDocument.Load(Path.Combine(Repo.Root, "notebooks", name + ".ipynb"));
-            Assert.Equal(".net-csharp", doc.Metadata["kernelspec"]!["name"]!.GetValue<string>());
-            Assert.Equal("csharp", doc.Metadata["polyglot_notebook"]!["kernelInfo"]!["defaultKernelName"]!.GetValue<string>());
-            Assert.All(doc.Cells.Where(c => c.IsCode), c => Assert.Equal("csharp", c.KernelName));
-            Assert.Single(doc.Cells, c => c.Tags.Contains(NotebookRunner.ParametersTag));
-            Assert.All(doc.Cells.Where(c => c.IsCode), c => Assert.Empty(c.Outputs)); // committed without outputs
-            var declared = NotebookRunner.DeclaredNames(doc.Cells.Single(c => c.Tags.Contains(NotebookRunner.ParametersTag)).Source);
-            Assert.Contains("modelDir", declared);
-            Assert.Contains("device", declared);
+            var text = File.ReadAllText(Path.Combine(Repo.Root, "notebooks", name + ".ipynb"));
+            var doc = JsonNode.Parse(text)!.AsObject();
+            Assert.Equal(".net-csharp", doc["metadata"]!["kernelspec"]!["name"]!.GetValue<string>());
+            Assert.Equal("csharp", doc["metadata"]!["polyglot_notebook"]!["kernelInfo"]!["defaultKernelName"]!.GetValue<string>());
+            var code = doc["cells"]!.AsArray().Select(c => c!.AsObject()).Where(c => c["cell_type"]!.GetValue<string>() == "code").ToList();
+            Assert.All(code, c => Assert.Equal("csharp", c["metadata"]!["polyglot_notebook"]!["kernelName"]!.GetValue<string>()));
+            Assert.All(code, c => Assert.Empty(c["outputs"]!.AsArray())); // committed without outputs
+            var tagged = code.Where(c => c["metadata"]!["tags"] is JsonArray tags && tags.Any(t => t!.GetValue<string>() == NotebookParameters.Tag)).ToList();
+            Assert.Single(tagged);
+            var declared = NotebookParameters.Declared(Source(tagged[0]));
+            Assert.Contains("modelDir", declared.Keys);
+            Assert.Contains("device", declared.Keys);
+            // What VS Code users run first, and what the tests run: the package from the NuGet.Config beside the notebooks.
+            Assert.StartsWith(NotebookSources.Setup, Source(code[0]));
+            // Any clone location: no absolute paths.
+            Assert.DoesNotMatch(@"""(/|[A-Za-z]:\\)(home|root|work|Users|tmp)", text);
         }
     }
+
+    [Fact]
+    public void NotebooksNuGetConfigNamesThePackFolderByARelativePath()
+    {
+        var config = System.Xml.Linq.XDocument.Load(Path.Combine(Repo.Root, "notebooks", "NuGet.Config"));
+        var sources = config.Descendants("add").Select(a => a.Attribute("value")!.Value).ToList();
+        Assert.Contains("../artifacts/packages", sources);
+        Assert.All(sources, s => Assert.False(Path.IsPathRooted(s), s));
+    }
+
+    private static string Source(JsonObject cell) => cell["source"] switch
+    {
+        JsonArray lines => string.Concat(lines.Select(l => l!.GetValue<string>())),
+        var single => single!.GetValue<string>(),
+    };
 
     private static void AtomicFileWrite(string path, string text) => CircuitNotebooks.Models.AtomicFile.WriteAllText(path, text);
 }

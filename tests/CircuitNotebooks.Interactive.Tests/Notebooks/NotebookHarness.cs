@@ -1,11 +1,14 @@
 using System.Diagnostics;
-using System.Text.Json.Nodes;
-using CircuitNotebooks.Interactive.Runner;
+using CircuitNotebooks.Cli.Notebooks;
+using Microsoft.DotNet.Interactive.Documents;
 using Xunit.Abstractions;
 
 namespace CircuitNotebooks.Interactive.Tests.Notebooks;
 
-/// <summary>Runs a committed notebook with fast parameters and exposes its outputs to assertions.</summary>
+/// <summary>
+/// Runs a committed notebook, unmodified, in the real C# kernel (hosted in-process by the CLI's runner) with fast
+/// parameters. Its first cell restores the freshly packed package through a NuGet.Config, exactly as a user's does.
+/// </summary>
 internal sealed class ExecutedNotebook
 {
     private ExecutedNotebook(NotebookRunResult result, string outDir)
@@ -17,37 +20,42 @@ internal sealed class ExecutedNotebook
     public NotebookRunResult Result { get; }
     /// <summary>The notebook's outDir parameter (a fresh test folder).</summary>
     public string OutDir { get; }
-    public IReadOnlyList<NotebookCell> Cells => Result.Notebook.Cells;
+    public IList<InteractiveDocumentElement> Cells => Result.Notebook.Elements;
 
-    public static async Task<ExecutedNotebook> RunAsync(string name, ITestOutputHelper log, params string[] overrides)
+    /// <summary>A committed notebook on the default model, writing into a fresh outDir, with <paramref name="overrides"/>.</summary>
+    public static Task<ExecutedNotebook> RunAsync(string name, ITestOutputHelper log, params string[] overrides) =>
+        RunFileAsync(Path.Combine(Repo.Root, "notebooks", name + ".ipynb"), log,
+                     dir => [$"modelDir={Repo.DefaultModel}", $"outDir={Path.Combine(dir, "out")}", .. overrides]);
+
+    public static async Task<ExecutedNotebook> RunFileAsync(string notebookPath, ITestOutputHelper log, Func<string, string[]>? parameters = null)
     {
-        var dir = TestPaths.NewDirectory("notebook-" + name);
+        var name = Path.GetFileNameWithoutExtension(notebookPath);
+        var dir = KernelPackages.NewWorkingDirectory("notebook-" + name);
         var outDir = Path.Combine(dir, "out");
-        var parameters = NotebookParameters.Parse([$"modelDir={Repo.DefaultModel}", $"outDir={outDir}", .. overrides]);
         var clock = Stopwatch.StartNew();
         var result = await NotebookRunner.RunAsync(new NotebookRunOptions
         {
-            NotebookPath = Path.Combine(Repo.Root, "notebooks", name + ".ipynb"),
+            NotebookPath = notebookPath,
+            WorkingDirectory = dir,
             OutputNotebookPath = Path.Combine(dir, name + ".ipynb"),
             OutputHtmlPath = Path.Combine(dir, name + ".html"),
-            Parameters = parameters,
-            ThrowOnError = false,
-        }, new CellTimer(log, clock));
+            Parameters = NotebookParameters.Parse(parameters?.Invoke(dir) ?? []),
+        }, new Progress<NotebookRunProgress>(p => log.WriteLine($"  {clock.Elapsed.TotalSeconds,6:F1} s  cell {p.CellNumber}/{p.CellCount}")));
         log.WriteLine($"{name}: {clock.Elapsed.TotalSeconds:F1} s, {result.CodeCellsRun} code cells → {result.OutputHtmlPath}");
+        var executed = new ExecutedNotebook(result, outDir);
         if (!result.Succeeded)
-            throw new Xunit.Sdk.XunitException($"{name} failed at cell {result.Failure!.CellNumber}: {result.Failure.Detail}\n(see {result.OutputNotebookPath})");
-        return new ExecutedNotebook(result, outDir);
+            throw new Xunit.Sdk.XunitException($"{name}: {result.Failure}\n(see {result.OutputNotebookPath})");
+        return executed;
     }
 
+    private IEnumerable<InteractiveDocumentOutputElement> Outputs => Cells.SelectMany(c => c.Outputs);
+
     /// <summary>All stdout text of the notebook, in order.</summary>
-    public string Stdout => string.Concat(Cells.SelectMany(c => c.Outputs)
-        .Where(o => o["output_type"]!.GetValue<string>() == "stream")
-        .SelectMany(o => o["text"]!.AsArray().Select(t => t!.GetValue<string>())));
+    public string Stdout => string.Concat(Outputs.OfType<TextElement>().Where(t => t.Name == "stdout").Select(t => t.Text));
 
     /// <summary>text/html of every display output, in order.</summary>
-    public IEnumerable<string> Html => Displays.Select(d => d["data"]!["text/html"]!.GetValue<string>());
-
-    public IEnumerable<JsonObject> Displays => Cells.SelectMany(c => c.Outputs).Where(o => o["output_type"]!.GetValue<string>() == "display_data");
+    public IEnumerable<string> Html => Outputs.OfType<DisplayElement>()
+        .Where(d => d.Data.ContainsKey("text/html")).Select(d => d.Data["text/html"].ToString()!);
 
     /// <summary>Values of "key: value" lines the notebook printed (last occurrence wins).</summary>
     public string Printed(string key)
@@ -59,11 +67,4 @@ internal sealed class ExecutedNotebook
     }
 
     public double PrintedNumber(string key) => double.Parse(Printed(key).Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture);
-}
-
-/// <summary>Logs when each cell starts, so a slow notebook shows which cell to speed up.</summary>
-internal sealed class CellTimer(ITestOutputHelper log, Stopwatch clock) : IProgress<NotebookRunProgress>
-{
-    public void Report(NotebookRunProgress value) =>
-        log.WriteLine($"  {clock.Elapsed.TotalSeconds,6:F1} s  cell {value.CellNumber}/{value.CellCount} {value.Status}");
 }

@@ -1,5 +1,3 @@
-using CircuitNotebooks.Interactive.Runner;
-
 namespace CircuitNotebooks.Interactive.Tests.Notebooks;
 
 /// <summary>
@@ -21,18 +19,20 @@ internal static class NotebookSources
     ];
 
     /// <summary>
-    /// First code cell of every notebook. In VS Code the kernel restores the package from the local folder that
-    /// `dotnet pack` filled (see notebooks/README.md); the headless runner maps the reference to the local build.
+    /// First code cell of every notebook, the same in VS Code, dotnet-repl and the tests: the kernel restores the
+    /// package from the folder that notebooks/NuGet.Config names (relative to the notebook, so any clone location
+    /// works); the package's extension.dib then loads TorchSharp's native libraries and registers the formatters.
+    /// The kernel imports only a few namespaces by default, so the usings are explicit.
     /// </summary>
     public const string Setup = """
-        #i "nuget: ../artifacts/packages"
         #r "nuget: CircuitNotebooks.Interactive, *-*"
+        using System.IO;
         """;
 
     /// <summary>Markdown shared by every notebook's parameters explanation.</summary>
     public const string ParametersNote = """
         **Parameters.** The next cell is the notebook's only parameter cell (tagged `parameters`, papermill style: the
-        headless runner and `circuitnb notebook run` can override each value). The defaults run on a CPU in a few
+        test suite and `circuitnb notebook run -p name=value` can override each value). The defaults run on a CPU in a few
         minutes with the tiny model shipped in `data/models/tiny-neox`. To study a real model, point `modelDir` at a
         local Hugging Face checkpoint (GPT-2, Pythia/GPT-NeoX or Llama family; nothing is downloaded) and, on a GPU
         machine with the CUDA build, set `device = "cuda"`.

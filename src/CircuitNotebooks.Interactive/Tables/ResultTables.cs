@@ -5,30 +5,29 @@ using CircuitNotebooks.FineTuning;
 using CircuitNotebooks.Hooks;
 using CircuitNotebooks.Models;
 using CircuitNotebooks.Patching;
-using Deedle;
 
 namespace CircuitNotebooks.Interactive;
 
 /// <summary>
-/// Every engine result as a Deedle frame (rows 0..n−1, one column per field): for tables in a notebook, further
-/// analysis, and CSV export with <see cref="FrameCsv.WriteCsv{TRow, TCol}"/>. Missing numbers are NaN (Deedle's "missing").
+/// Every engine result as a <see cref="Table"/> (one row per item, one column per field): for tables in a notebook,
+/// further analysis, and CSV export with <see cref="Table.WriteCsv"/>. Missing numbers are NaN.
 /// </summary>
-public static class ResultFrames
+public static class ResultTables
 {
     /// <summary>fact, value.</summary>
-    public static Frame<int, string> ToFrame(this ResultSummary summary) =>
-        Frame.FromRecords(summary.Facts.Select(f => new { fact = f.Key, value = f.Value }));
+    public static Table ToTable(this ResultSummary summary) =>
+        Table.FromRecords(summary.Facts.Select(f => new { fact = f.Key, value = f.Value }));
 
     /// <summary>The model's summary facts (architecture, shapes, parameters, device, dtype, …).</summary>
-    public static Frame<int, string> ToFrame(this HookedTransformer model) => model.Summarize().ToFrame();
+    public static Table ToTable(this HookedTransformer model) => model.Summarize().ToTable();
 
     /// <summary>Hook points in forward order: name, layer (−1 outside blocks).</summary>
-    public static Frame<int, string> HookFrame(this HookedTransformer model) =>
-        Frame.FromRecords(model.HookPoints.Select(h => new { name = h.Name, layer = LayerOf(h.Name) }));
+    public static Table HookTable(this HookedTransformer model) =>
+        Table.FromRecords(model.HookPoints.Select(h => new { name = h.Name, layer = LayerOf(h.Name) }));
 
     /// <summary>name, shape ("[1, 7, 128]"), rank, elements.</summary>
-    public static Frame<int, string> ToFrame(this ActivationCache cache) =>
-        Frame.FromRecords(cache.Shapes.Select(kv => new
+    public static Table ToTable(this ActivationCache cache) =>
+        Table.FromRecords(cache.Shapes.Select(kv => new
         {
             name = kv.Key,
             shape = "[" + string.Join(", ", kv.Value) + "]",
@@ -37,8 +36,8 @@ public static class ResultFrames
         }));
 
     /// <summary>Long format: row, column (labels), row_index, column_index, value.</summary>
-    public static Frame<int, string> ToFrame(this PatchingResult result) =>
-        Frame.FromRecords(Enumerable.Range(0, result.Rows).SelectMany(r => Enumerable.Range(0, result.Columns).Select(c => new
+    public static Table ToTable(this PatchingResult result) =>
+        Table.FromRecords(Enumerable.Range(0, result.Rows).SelectMany(r => Enumerable.Range(0, result.Columns).Select(c => new
         {
             row = result.RowLabels[r],
             column = result.ColumnLabels[c],
@@ -51,12 +50,12 @@ public static class ResultFrames
     /// Edges: edge, source, destination, input (q/k/v or empty), source_layer, score, in_circuit. By default only
     /// in-circuit edges; <paramref name="allEdges"/> lists every real edge of the graph.
     /// </summary>
-    public static Frame<int, string> ToFrame(this Circuit circuit, bool allEdges = false)
+    public static Table ToTable(this Circuit circuit, bool allEdges = false)
     {
         var layout = circuit.Layout;
         var graph = circuit.Graph;
         var indices = allEdges ? layout.RealEdges() : Enumerable.Range(0, layout.Length).Where(i => circuit.EdgeMask[i]);
-        return Frame.FromRecords(indices.Select(i =>
+        return Table.FromRecords(indices.Select(i =>
         {
             int f = layout.ForwardOf(i), d = layout.DestinationOf(i);
             var dest = layout.DestinationName(d);
@@ -75,8 +74,8 @@ public static class ResultFrames
     }
 
     /// <summary>Nodes of the graph: node, kind, layer, in_circuit.</summary>
-    public static Frame<int, string> NodeFrame(this Circuit circuit) =>
-        Frame.FromRecords(Enumerable.Range(0, circuit.Graph.NodeCount).Select(n => new
+    public static Table NodeTable(this Circuit circuit) =>
+        Table.FromRecords(Enumerable.Range(0, circuit.Graph.NodeCount).Select(n => new
         {
             node = circuit.Graph.NodeNames[n],
             kind = circuit.Graph.KindOf(n).ToString(),
@@ -85,8 +84,8 @@ public static class ResultFrames
         }));
 
     /// <summary>Every real edge with its attribution score: edge, score, abs_score.</summary>
-    public static Frame<int, string> ToFrame(this EdgeScores scores) =>
-        Frame.FromRecords(Enumerable.Range(0, scores.Scores.Length).Where(i => scores.RealEdges[i]).Select(i => new
+    public static Table ToTable(this EdgeScores scores) =>
+        Table.FromRecords(Enumerable.Range(0, scores.Scores.Length).Where(i => scores.RealEdges[i]).Select(i => new
         {
             edge = scores.Layout.EdgeName(i),
             score = (double)scores.Scores[i],
@@ -94,8 +93,8 @@ public static class ResultFrames
         }));
 
     /// <summary>Per-layer change counts: layer, nodes_added, nodes_removed, edges_added, edges_removed.</summary>
-    public static Frame<int, string> ToFrame(this CircuitDiff diff) =>
-        Frame.FromRecords(diff.PerLayer.Select(l => new
+    public static Table ToTable(this CircuitDiff diff) =>
+        Table.FromRecords(diff.PerLayer.Select(l => new
         {
             layer = l.Layer,
             nodes_added = l.NodesAdded,
@@ -108,7 +107,7 @@ public static class ResultFrames
     /// One row per circuit (the first included, compared with itself): index, label, nodes, edges, node/edge Jaccard vs
     /// the first circuit and vs the previous one, node/edge changes from the previous one.
     /// </summary>
-    public static Frame<int, string> ToFrame(this CircuitSeriesComparison series)
+    public static Table ToTable(this CircuitSeriesComparison series)
     {
         var rows = new List<SeriesRow>();
         if (series.VsBase.Count > 0)
@@ -123,11 +122,11 @@ public static class ResultFrames
             rows.Add(new SeriesRow(b.ToIndex, b.ToLabel, b.NodesTo, b.EdgesTo, b.NodeJaccard, b.EdgeJaccard, p.NodeJaccard, p.EdgeJaccard,
                 p.NodeChanges, p.EdgeChanges));
         }
-        return Frame.FromRecords(rows);
+        return Table.FromRecords(rows);
     }
 
     /// <summary>step, loss, seconds, eval_accuracy (NaN on steps without an evaluation; step 0 only when evaluated).</summary>
-    public static Frame<int, string> ToFrame(this TrainingResult run)
+    public static Table ToTable(this TrainingResult run)
     {
         var evals = run.EvalHistory.ToDictionary(e => e.Step, e => e.Accuracy);
         var rows = new List<TrainingRow>();
@@ -139,12 +138,12 @@ public static class ResultFrames
             rows.Add(new TrainingRow(step, run.Losses[i], i - offset >= 0 ? run.StepSeconds[i - offset] : double.NaN,
                 evals.TryGetValue(step, out var a) ? a : double.NaN));
         }
-        return Frame.FromRecords(rows);
+        return Table.FromRecords(rows);
     }
 
     /// <summary>A faithfulness curve: edges, clean, corrupted, circuit, normalized.</summary>
-    public static Frame<int, string> ToFrame(this IEnumerable<FaithfulnessResult> curve) =>
-        Frame.FromRecords(curve.Select(r => new
+    public static Table ToTable(this IEnumerable<FaithfulnessResult> curve) =>
+        Table.FromRecords(curve.Select(r => new
         {
             edges = r.EdgeCount,
             clean = r.Clean,
@@ -154,8 +153,8 @@ public static class ResultFrames
         }));
 
     /// <summary>layer, rank, alpha, critical.</summary>
-    public static Frame<int, string> ToFrame(this LoRaRankPlan plan) =>
-        Frame.FromRecords(plan.Layers.OrderBy(kv => kv.Key).Select(kv => new
+    public static Table ToTable(this LoRaRankPlan plan) =>
+        Table.FromRecords(plan.Layers.OrderBy(kv => kv.Key).Select(kv => new
         {
             layer = kv.Key,
             rank = kv.Value.Rank,

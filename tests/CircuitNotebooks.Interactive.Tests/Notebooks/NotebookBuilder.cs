@@ -1,0 +1,57 @@
+using CircuitNotebooks.Cli.Notebooks;
+using Microsoft.DotNet.Interactive.Documents;
+using Microsoft.DotNet.Interactive.Documents.Jupyter;
+
+namespace CircuitNotebooks.Interactive.Tests.Notebooks;
+
+/// <summary>
+/// Writes notebooks from C# sources (the repository's notebooks/ are authored with it), serialised by .NET
+/// Interactive's own .ipynb writer, so the files carry exactly the metadata Polyglot Notebooks writes.
+/// </summary>
+internal sealed class NotebookBuilder
+{
+    private readonly InteractiveDocument _document = new()
+    {
+        // What VS Code's Polyglot Notebooks writes for a C# notebook.
+        Metadata =
+        {
+            ["kernelspec"] = new Dictionary<string, object> { ["display_name"] = ".NET (C#)", ["language"] = "C#", ["name"] = ".net-csharp" },
+            ["language_info"] = new Dictionary<string, object> { ["name"] = "polyglot-notebook" },
+            ["polyglot_notebook"] = new Dictionary<string, object>
+            {
+                ["kernelInfo"] = new Dictionary<string, object>
+                {
+                    ["defaultKernelName"] = NotebookKernel.CSharp,
+                    ["items"] = new object[] { new Dictionary<string, object> { ["aliases"] = Array.Empty<string>(), ["name"] = NotebookKernel.CSharp } },
+                },
+            },
+        },
+    };
+
+    public NotebookBuilder Markdown(string markdown)
+    {
+        _document.Add(new InteractiveDocumentElement(Normalize(markdown), "markdown"));
+        return this;
+    }
+
+    public NotebookBuilder Code(string code, params string[] tags)
+    {
+        var cell = new InteractiveDocumentElement(Normalize(code), NotebookKernel.CSharp);
+        if (tags.Length > 0) cell.Metadata = new Dictionary<string, object> { ["tags"] = tags };
+        _document.Add(cell);
+        return this;
+    }
+
+    /// <summary>The cell `notebook run` overrides papermill-style (tag "parameters"). At most one per notebook.</summary>
+    public NotebookBuilder Parameters(string code) => Code(code, NotebookParameters.Tag);
+
+    public string ToJson() => Notebook.ToJupyterJson(_document, NotebookKernel.CSharp);
+
+    public string Save(string path)
+    {
+        CircuitNotebooks.Models.AtomicFile.WriteAllText(path, ToJson());
+        return Path.GetFullPath(path);
+    }
+
+    private static string Normalize(string text) => text.Replace("\r\n", "\n", StringComparison.Ordinal).Trim('\n');
+}
