@@ -27,6 +27,22 @@ internal static class KernelPackages
         return dir;
     }
 
+    /// <summary>
+    /// A directory shaped like a fresh clone after the documented set-up: notebooks/NuGet.Config (the committed one),
+    /// artifacts/packages (this run's packages), data/ (a link to the repository's). Notebooks are copied in by the caller.
+    /// </summary>
+    public static string NewCloneShapedDirectory(string name)
+    {
+        var packages = Folder.Value;
+        var root = TestPaths.NewDirectory(name);
+        var notebooks = Directory.CreateDirectory(Path.Combine(root, "notebooks")).FullName;
+        File.Copy(Path.Combine(Repo.Root, "notebooks", "NuGet.Config"), Path.Combine(notebooks, "NuGet.Config"));
+        Directory.CreateDirectory(Path.Combine(root, "artifacts"));
+        Directory.CreateSymbolicLink(Path.Combine(root, "artifacts", "packages"), packages);
+        Directory.CreateSymbolicLink(Path.Combine(root, "data"), Path.Combine(Repo.Root, "data"));
+        return root;
+    }
+
     public static string Version { get; } = "1.0.0-test." + DateTime.UtcNow.ToString("yyyyMMddHHmmss", System.Globalization.CultureInfo.InvariantCulture);
 
     private static string Pack()

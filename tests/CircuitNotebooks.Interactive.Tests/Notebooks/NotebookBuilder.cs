@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using CircuitNotebooks.Cli.Notebooks;
 using Microsoft.DotNet.Interactive.Documents;
 using Microsoft.DotNet.Interactive.Documents.Jupyter;
@@ -10,20 +11,19 @@ namespace CircuitNotebooks.Interactive.Tests.Notebooks;
 /// </summary>
 internal sealed class NotebookBuilder
 {
-    private readonly InteractiveDocument _document = new()
+    private readonly InteractiveDocument _document = new();
+
+    /// <summary>What VS Code's Polyglot Notebooks writes for a C# notebook (the Documents writer omits the kernelInfo level).</summary>
+    private static JsonObject PolyglotMetadata() => new()
     {
-        // What VS Code's Polyglot Notebooks writes for a C# notebook.
-        Metadata =
+        ["kernelspec"] = new JsonObject { ["display_name"] = ".NET (C#)", ["language"] = "C#", ["name"] = ".net-csharp" },
+        ["language_info"] = new JsonObject { ["name"] = "polyglot-notebook" },
+        ["polyglot_notebook"] = new JsonObject
         {
-            ["kernelspec"] = new Dictionary<string, object> { ["display_name"] = ".NET (C#)", ["language"] = "C#", ["name"] = ".net-csharp" },
-            ["language_info"] = new Dictionary<string, object> { ["name"] = "polyglot-notebook" },
-            ["polyglot_notebook"] = new Dictionary<string, object>
+            ["kernelInfo"] = new JsonObject
             {
-                ["kernelInfo"] = new Dictionary<string, object>
-                {
-                    ["defaultKernelName"] = NotebookKernel.CSharp,
-                    ["items"] = new object[] { new Dictionary<string, object> { ["aliases"] = Array.Empty<string>(), ["name"] = NotebookKernel.CSharp } },
-                },
+                ["defaultKernelName"] = NotebookKernel.CSharp,
+                ["items"] = new JsonArray(new JsonObject { ["aliases"] = new JsonArray(), ["name"] = NotebookKernel.CSharp }),
             },
         },
     };
@@ -45,7 +45,13 @@ internal sealed class NotebookBuilder
     /// <summary>The cell `notebook run` overrides papermill-style (tag "parameters"). At most one per notebook.</summary>
     public NotebookBuilder Parameters(string code) => Code(code, NotebookParameters.Tag);
 
-    public string ToJson() => Notebook.ToJupyterJson(_document, NotebookKernel.CSharp);
+    public string ToJson()
+    {
+        var notebook = JsonNode.Parse(Notebook.ToJupyterJson(_document, NotebookKernel.CSharp))!.AsObject();
+        notebook["metadata"] = PolyglotMetadata();
+        return notebook.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true, IndentSize = 1,
+            Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }) + "\n";
+    }
 
     public string Save(string path)
     {
