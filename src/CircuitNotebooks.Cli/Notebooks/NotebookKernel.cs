@@ -1,7 +1,9 @@
 using System.Collections.Concurrent;
 using System.Reactive.Linq;
 using Microsoft.DotNet.Interactive;
+using Microsoft.DotNet.Interactive.Commands;
 using Microsoft.DotNet.Interactive.CSharp;
+using Microsoft.DotNet.Interactive.Documents;
 using Microsoft.DotNet.Interactive.Events;
 using Microsoft.DotNet.Interactive.PackageManagement;
 
@@ -33,8 +35,9 @@ public static class NotebookKernel
     }
 
     /// <summary>
-    /// After the command that restored a package finishes, runs the package's extension script. A failing script
-    /// reports through ErrorProduced on <see cref="Kernel.KernelEvents"/>, not as the command's failure.
+    /// After the command that restored a package finishes, runs the package's extension script, one submission per
+    /// cell, as children of that command. The kernel's own LoadAndRunInteractiveDocument ignores the submissions'
+    /// results, so a broken script would pass unnoticed; here its first failing cell fails the command.
     /// </summary>
     private static void UseExtensionScripts(CompositeKernel kernel)
     {
@@ -52,8 +55,25 @@ public static class NotebookKernel
                 var script = new FileInfo(Path.Combine(root, "interactive-extensions", "dotnet", "extension.dib"));
                 if (!script.Exists) continue;
                 KernelInvocationContextExtensions.Display(context, $"Loading extension script from `{script.FullName}`", "text/plain");
-                await kernel.LoadAndRunInteractiveDocument(script, command);
+                if (await RunScriptAsync(kernel, script, command) is { } error)
+                {
+                    context.Fail(command, null, $"extension script {script.FullName} failed: {error}");
+                    return;
+                }
             }
         });
+    }
+
+    private static async Task<string?> RunScriptAsync(Kernel kernel, FileInfo script, KernelCommand parent)
+    {
+        var document = CodeSubmission.Parse(await File.ReadAllTextAsync(script.FullName), NotebookRunner.KernelInfos());
+        foreach (var cell in document.Elements.Where(e => e.KernelName != "markdown" && !string.IsNullOrWhiteSpace(e.Contents)))
+        {
+            var submission = new SubmitCode(cell.Contents, CSharp);
+            submission.SetParent(parent, bubbleEvents: true);
+            var result = await kernel.SendAsync(submission);
+            if (result.Events.OfType<CommandFailed>().FirstOrDefault() is { } failed) return failed.Message;
+        }
+        return null;
     }
 }

@@ -133,6 +133,8 @@ internal static class Nb06Compositional
             var compositeAfter = DiscoverCircuit(model, batches[taskNames[0]], "composite after", taskNames[0]);
             var unionAfter = CircuitComposition.Merge([DiscoverCircuit(model, batches[taskNames[1]], "bracket after", taskNames[1]),
                                                        DiscoverCircuit(model, batches[taskNames[2]], "outer after", taskNames[2])], compositeAfter.EdgeCountInCircuit);
+            CircuitFile.Save(compositeAfter, Path.Combine(outDir, "circuit_composite_after.json"), includeAllScores: true);
+            CircuitFile.Save(unionAfter, Path.Combine(outDir, "circuit_union_after.json"), includeAllScores: true);
             var fromComposite = CircuitLoRaPlanner.LayerEdgeChange(composite, compositeAfter);
             var fromUnion = CircuitLoRaPlanner.LayerEdgeChange(union, unionAfter);
             Console.WriteLine($"critical layers from the composite circuit: {string.Join(" ", CircuitLoRaPlanner.CriticalLayers(fromComposite, CriticalLayerRule.TopK, criticalLayers))}");

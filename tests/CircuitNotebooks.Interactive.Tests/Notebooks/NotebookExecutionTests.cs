@@ -25,11 +25,35 @@ public class NotebookExecutionTests(ITestOutputHelper log)
         Assert.Equal($"[1, {positions}, {heads}, {d / heads}]", nb.Printed("blocks.0.attn.hook_q"));
         Assert.Equal($"[1, {heads}, {positions}, {positions}]", nb.Printed("blocks.0.attn.hook_pattern"));
         Assert.Equal($"[1, {positions}, {dMlp}]", nb.Printed("blocks.0.mlp.hook_post"));
-        Assert.Contains(nb.Html, h => h.Contains("HookedTransformer") && h.Contains(">GptNeoX<"));
+        // Our formatters, not the kernel's default tree view: model, cache, tensor, patching grid, charts, table.
+        Assert.Contains(nb.Html, h => h.Contains("<caption>HookedTransformer</caption>") && h.Contains(">GptNeoX<"));
+        int entries = File.ReadAllLines(Path.Combine(nb.OutDir, "cache_shapes.csv")).Length - 1;
+        Assert.Contains(nb.Html, h => h.Contains("<caption>ActivationCache</caption>") && h.Contains($"<th>entries</th><td>{entries}</td>"));
+        Assert.Contains(nb.Html, h => h.Contains("class=\"cn-tensor\"") && h.Contains($"shape [1, {positions}]"));
+        Assert.Contains(nb.Html, h => h.Contains("<caption>Zero-ablating each head") && h.Contains("class=\"cn-chart\""));
+        Assert.Contains(nb.Html, h => h.Contains("<th>rank</th><th>token</th><th>probability</th>"));
+        Assert.DoesNotContain(nb.Html, h => h.Contains("dni-treeview"));
+        Assert.Equal(1, nb.Html.Count(h => h.Contains(CircuitNotebooks.Interactive.Html.PlotlyJs.EmbedMarker + "=")));
+        Assert.Equal(4 + 1, nb.Html.Count(h => h.Contains("class=\"cn-chart\"") && !h.Contains("<caption>"))); // 4 patterns + DLA bars
 
-        // Direct logit attribution is additive: the components sum to the logit up to the constant bias terms.
+        // Direct logit attribution is additive: with the final norm's scale fixed, the components sum to the logit
+        // minus the two constant terms, ln_final.b · W_U[:, t] + b_U[t]. Both sides recomputed here from a plain forward.
         var line = nb.Stdout.Split('\n').Single(l => l.StartsWith("logit ", StringComparison.Ordinal));
-        Assert.Matches(@"^logit -?\d+\.\d{3}; sum of components -?\d+\.\d{3}$", line);
+        var numbers = System.Text.RegularExpressions.Regex.Match(line, @"^logit (-?\d+\.\d{3}); sum of components (-?\d+\.\d{3})$");
+        Assert.True(numbers.Success, line);
+        using (var model = CircuitNotebooks.Models.HookedTransformer.FromPretrained(Repo.DefaultModel))
+        using (TorchSharp.torch.no_grad())
+        using (TorchSharp.torch.NewDisposeScope())
+        {
+            var logits = model.Forward(model.ToTokens("72 - 46 =")).to_type(TorchSharp.torch.ScalarType.Float64);
+            var last = logits[0, -1].data<double>().ToArray();
+            int predicted = Array.IndexOf(last, last.Max());
+            var wU = model.unembed_W_U.detach().to_type(TorchSharp.torch.ScalarType.Float64);
+            double constant = (model.ln_final.b!.detach().to_type(TorchSharp.torch.ScalarType.Float64) * wU[.., predicted]).sum().item<double>()
+                              + model.unembed_b_U.detach()[predicted].to_type(TorchSharp.torch.ScalarType.Float64).item<double>();
+            Assert.Equal(last[predicted], double.Parse(numbers.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture), 3);
+            Assert.Equal(last[predicted] - constant, double.Parse(numbers.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture), 2);
+        }
 
         // The CSV export: one row per cache entry; the pattern row's shape and element count from the config.
         var csv = File.ReadAllLines(Path.Combine(nb.OutDir, "cache_shapes.csv"));
@@ -139,19 +163,10 @@ public class NotebookExecutionTests(ITestOutputHelper log)
         // Edge change per layer recomputed from the saved circuits: |Δs| for edges in both, |s| for edges in one.
         var before = CircuitNotebooks.Circuits.CircuitFile.Load(Path.Combine(nb.OutDir, "circuit_before.json"));
         var after = CircuitNotebooks.Circuits.CircuitFile.Load(Path.Combine(nb.OutDir, "circuit_after_lora.json"));
-        var b = before.EdgesInCircuit().ToDictionary(e => e.Name, e => (double)e.Score);
-        var a = after.EdgesInCircuit().ToDictionary(e => e.Name, e => (double)e.Score);
-        var expected = new double[L];
-        foreach (var name in b.Keys.Union(a.Keys))
-        {
-            var source = name[..name.IndexOf("->", StringComparison.Ordinal)];
-            int layer = source == "input" ? 0 : int.Parse(source[1..(source.Contains('.') ? source.IndexOf('.') : source.Length)]);
-            expected[layer] += b.TryGetValue(name, out var x) && a.TryGetValue(name, out var y) ? Math.Abs(y - x) : Math.Abs(b.GetValueOrDefault(name) + a.GetValueOrDefault(name));
-        }
+        var expected = LayerEdgeChange(before, after, L);
         var table = Csv.Read(Path.Combine(nb.OutDir, "layer_edge_change.csv"));
         for (int l = 0; l < L; l++) Assert.Equal(expected[l], Csv.Number(table[l]["change"]), 4);
-        var topTwo = Enumerable.Range(0, L).OrderByDescending(l => expected[l]).ThenBy(l => l).Take(2);
-        Assert.Equal(string.Join(" ", topTwo), nb.Printed("critical layers"));
+        Assert.Equal(CriticalLayers(before, after, L, 2), nb.Printed("critical layers"));
         Assert.Equal(3, Csv.Read(Path.Combine(nb.OutDir, "comparison.csv")).Count);
     }
 
@@ -181,7 +196,10 @@ public class NotebookExecutionTests(ITestOutputHelper log)
         var curve = Csv.Read(Path.Combine(nb.OutDir, "faithfulness_vs_budget.csv"));
         Assert.Equal(1.0, Csv.Number(curve[^1]["union"]), 4);
         Assert.Equal(1.0, Csv.Number(curve[^1]["composite"]), 4);
-        Assert.Matches(@"^\d( \d)*$", nb.Printed("critical layers from the union circuit"));
+        // Critical layers recomputed from the saved before/after circuits: the top-2 layers by edge-score change.
+        int layers = HfConfig["num_hidden_layers"]!.GetValue<int>();
+        Assert.Equal(CriticalLayers(composite, Load("composite_after"), layers, 2), nb.Printed("critical layers from the composite circuit"));
+        Assert.Equal(CriticalLayers(union, Load("union_after"), layers, 2), nb.Printed("critical layers from the union circuit"));
     }
 
     [Fact]
@@ -268,7 +286,29 @@ public class NotebookExecutionTests(ITestOutputHelper log)
 
     private static int Layer(string head) => int.Parse(head[1..head.IndexOf('.')]);
 
-    /// <summary>A score cell; Deedle writes NaN (a missing value to it) as an empty field.</summary>
+    /// <summary>Per source layer: Σ |s_after − s_before| over edges in both circuits, |s| over edges in one.</summary>
+    private static double[] LayerEdgeChange(CircuitNotebooks.Circuits.Circuit before, CircuitNotebooks.Circuits.Circuit after, int layers)
+    {
+        var b = before.EdgesInCircuit().ToDictionary(e => e.Name, e => (double)e.Score);
+        var a = after.EdgesInCircuit().ToDictionary(e => e.Name, e => (double)e.Score);
+        var change = new double[layers];
+        foreach (var name in b.Keys.Union(a.Keys))
+        {
+            var source = name[..name.IndexOf("->", StringComparison.Ordinal)];
+            int layer = source == "input" ? 0 : int.Parse(source[1..(source.Contains('.') ? source.IndexOf('.') : source.Length)]);
+            change[layer] += b.TryGetValue(name, out var x) && a.TryGetValue(name, out var y) ? Math.Abs(y - x) : Math.Abs(b.GetValueOrDefault(name) + a.GetValueOrDefault(name));
+        }
+        return change;
+    }
+
+    /// <summary>The <paramref name="k"/> layers with the largest change, lower layer first on ties, as printed ("2 0").</summary>
+    private static string CriticalLayers(CircuitNotebooks.Circuits.Circuit before, CircuitNotebooks.Circuits.Circuit after, int layers, int k)
+    {
+        var change = LayerEdgeChange(before, after, layers);
+        return string.Join(" ", Enumerable.Range(0, layers).OrderByDescending(l => change[l]).ThenBy(l => l).Take(k));
+    }
+
+    /// <summary>A score cell; NaN marks heads a step cannot reach.</summary>
     private static double Score(Dictionary<string, string> cell) => cell["score"] is "" or "NaN" ? double.NaN : Csv.Number(cell["score"]);
 
     /// <summary>Node of a destination name: "a2.h3&lt;q&gt;" → "a2.h3".</summary>
