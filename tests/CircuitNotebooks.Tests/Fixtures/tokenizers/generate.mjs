@@ -1,0 +1,241 @@
+// Builds small tokenizer.json fixtures per model family and their golden ids with @huggingface/tokenizers
+// (an independent, pure-JS implementation of tokenizer.json). Run once; the C# tests only read the output.
+//   cd tests/CircuitNotebooks.Tests/Fixtures/tokenizers && npm install --no-save @huggingface/tokenizers@0.2.0 && node generate.mjs
+import { Tokenizer } from "@huggingface/tokenizers";
+import { writeFileSync, mkdirSync } from "node:fs";
+
+// ---------- deterministic randomness ----------
+let seed = 12345;
+const rand = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+const pick = (a) => a[Math.floor(rand() * a.length)];
+
+// ---------- training corpus (merges are learned from it, so vocabularies look like real ones) ----------
+const corpus = [
+  "The quick brown fox jumps over the lazy dog. When Mary and John went to the store, John gave a drink to Mary.",
+  "The Eiffel Tower is in Paris. The Colosseum is in Rome. I'm sure they'll say it's what we've done; you'd agree.",
+  "def forward(self, x):\n    return self.linear(x) + 1\n\nfor i in range(10):\n\tprint(i, i ** 2)\n",
+  "    indented code with    four spaces\n        and eight spaces\n\n\nthree newlines",
+  "Numbers: 1234567890, 3.14159, 2024-01-01, 42 apples and 1000000 tokens. The war lasted from 1732 to 1798.",
+  "Unicode: café naïve résumé Zürich Ελληνικά Русский текст 日本語のテキスト 中文 한국어 العربية",
+  "Attention heads in the transformer circuit: induction heads, name movers, and negative name movers.",
+  "She said \"hello\" -- then (quietly) left... What?! Yes!!! <html><body>tags</body></html> {\"key\": [1, 2]}",
+];
+
+const ADDED_SPECIAL = (content, id, extra = {}) => ({ id, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true, ...extra });
+
+// ---------- a tiny BPE trainer (most frequent adjacent pair, ties by first occurrence) ----------
+function trainMerges(words, nMerges, alphabet) {
+  const vocab = new Set(alphabet);
+  let seqs = words.map((w) => Array.from(w));
+  const merges = [];
+  for (let m = 0; m < nMerges; m++) {
+    const counts = new Map();
+    for (const s of seqs) for (let i = 0; i + 1 < s.length; i++) {
+      const k = JSON.stringify([s[i], s[i + 1]]);
+      counts.set(k, (counts.get(k) ?? 0) + 1);
+    }
+    let best = null, bestN = 1;
+    for (const [k, n] of counts) if (n > bestN) { best = k; bestN = n; }
+    if (best === null) break;
+    const [a, b] = JSON.parse(best);
+    merges.push([a, b]);
+    vocab.add(a + b);
+    seqs = seqs.map((s) => {
+      const out = [];
+      for (let i = 0; i < s.length; i++) {
+        if (i + 1 < s.length && s[i] === a && s[i + 1] === b) { out.push(a + b); i++; } else out.push(s[i]);
+      }
+      return out;
+    });
+  }
+  return { merges, vocab };
+}
+
+// GPT-2 byte ↔ unicode table.
+const byteToChar = (() => {
+  const bs = [];
+  for (let b = 33; b <= 126; b++) bs.push(b);
+  for (let b = 161; b <= 172; b++) bs.push(b);
+  for (let b = 174; b <= 255; b++) bs.push(b);
+  const cs = [...bs];
+  let n = 0;
+  for (let b = 0; b < 256; b++) if (!bs.includes(b)) { bs.push(b); cs.push(256 + n++); }
+  const map = new Array(256);
+  bs.forEach((b, i) => (map[b] = String.fromCodePoint(cs[i])));
+  return map;
+})();
+const byteLevel = (s) => Array.from(new TextEncoder().encode(s)).map((b) => byteToChar[b]).join("");
+
+const GPT2_RE = /'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+/gu;
+const LLAMA3_RE = "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
+const QWEN2_RE = "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
+const jsRe = (onig) => new RegExp(onig.replace("(?i:'s|'t|'re|'ve|'m|'ll|'d)", "'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD]"), "gu");
+
+function byteLevelBpe(re, nMerges, extraVocab = []) {
+  const words = corpus.flatMap((t) => t.match(re) ?? []).map(byteLevel);
+  const alphabet = byteToChar;
+  const { merges } = trainMerges(words, nMerges, alphabet);
+  const vocab = {};
+  alphabet.forEach((c, i) => (vocab[c] = i));
+  for (const [a, b] of merges) if (!(a + b in vocab)) vocab[a + b] = Object.keys(vocab).length;
+  for (const t of extraVocab) if (!(byteLevel(t) in vocab)) vocab[byteLevel(t)] = Object.keys(vocab).length;
+  return { vocab, merges };
+}
+
+function sentencePieceBpe(nMerges) {
+  // Characters outside this alphabet (CJK, Arabic, emoji, ...) are spelled with <0xNN> byte tokens.
+  const known = Array.from(new Set(Array.from(corpus.join("").replaceAll(" ", "\u2581") + "\u2581")))
+    .filter((c) => /[\p{Script=Latin}\p{Script=Greek}\p{N}\p{P}\p{S}\u2581\n\t]/u.test(c) && c.codePointAt(0) < 0x2000 || c === "\u2581");
+  const words = corpus.flatMap((t) => ("\u2581" + t.replaceAll(" ", "\u2581")).split(/(?=\u2581)/u))
+    .map((w) => Array.from(w).filter((c) => known.includes(c)).join("")).filter((w) => w.length > 0);
+  const { merges } = trainMerges(words, nMerges, known);
+  const vocab = { "<unk>": 0, "<s>": 1, "</s>": 2 };
+  for (let b = 0; b < 256; b++) vocab[`<0x${b.toString(16).toUpperCase().padStart(2, "0")}>`] = 3 + b;
+  for (const c of known) if (!(c in vocab)) vocab[c] = Object.keys(vocab).length;
+  for (const [a, b] of merges) if (!(a + b in vocab)) vocab[a + b] = Object.keys(vocab).length;
+  return { vocab, merges };
+}
+
+const spDecoder = { type: "Sequence", decoders: [
+  { type: "Replace", pattern: { String: "\u2581" }, content: " " }, { type: "ByteFallback" }, { type: "Fuse" },
+  { type: "Strip", content: " ", start: 1, stop: 0 }] };
+
+function tokenizerJson({ added, normalizer = null, pre_tokenizer = null, model, decoder = null }) {
+  return { version: "1.0", truncation: null, padding: null, added_tokens: added, normalizer, pre_tokenizer,
+    post_processor: null, decoder, model: { type: "BPE", dropout: null, continuing_subword_prefix: null, end_of_word_suffix: null, ...model } };
+}
+
+function families() {
+  const out = {};
+  {
+    const { vocab, merges } = byteLevelBpe(GPT2_RE, 300);
+    const n = Object.keys(vocab).length;
+    out.gpt2 = {
+      json: tokenizerJson({
+        added: [ADDED_SPECIAL("<|endoftext|>", n), ADDED_SPECIAL("<mask>", n + 1, { lstrip: true })],
+        pre_tokenizer: { type: "ByteLevel", add_prefix_space: false, trim_offsets: true, use_regex: true },
+        model: { vocab, merges: merges.map(([a, b]) => `${a} ${b}`) }, decoder: { type: "ByteLevel", add_prefix_space: true, trim_offsets: true, use_regex: true },
+      }),
+      config: { bos_token: "<|endoftext|>", eos_token: "<|endoftext|>", unk_token: "<|endoftext|>", add_prefix_space: false },
+      extra: ["<mask>", "<|endoftext|>"],
+    };
+  }
+  {
+    const { vocab, merges } = byteLevelBpe(GPT2_RE, 300);
+    const n = Object.keys(vocab).length;
+    out.pythia = {
+      json: tokenizerJson({
+        added: [ADDED_SPECIAL("<|endoftext|>", n), ADDED_SPECIAL("<|padding|>", n + 1),
+          { id: n + 2, content: "    ", single_word: false, lstrip: false, rstrip: false, normalized: true, special: false },
+          { id: n + 3, content: "  ", single_word: false, lstrip: false, rstrip: false, normalized: true, special: false }],
+        normalizer: { type: "NFC" },
+        pre_tokenizer: { type: "ByteLevel", add_prefix_space: false, trim_offsets: true, use_regex: true },
+        model: { vocab, merges }, decoder: { type: "ByteLevel", add_prefix_space: false, trim_offsets: true, use_regex: true },
+      }),
+      config: { bos_token: "<|endoftext|>", eos_token: "<|endoftext|>", unk_token: "<|endoftext|>" },
+      extra: ["<|padding|>", "<|endoftext|>"],
+    };
+  }
+  {
+    const { vocab, merges } = sentencePieceBpe(300);
+    const n = Object.keys(vocab).length;
+    out.llama2 = {
+      json: tokenizerJson({
+        added: [ADDED_SPECIAL("<unk>", 0), ADDED_SPECIAL("<s>", 1), ADDED_SPECIAL("</s>", 2), ADDED_SPECIAL("<tool>", n, { rstrip: true })],
+        normalizer: { type: "Sequence", normalizers: [{ type: "Prepend", prepend: "\u2581" }, { type: "Replace", pattern: { String: " " }, content: "\u2581" }] },
+        model: { vocab, merges, unk_token: "<unk>", fuse_unk: true, byte_fallback: true, ignore_merges: false }, decoder: spDecoder,
+      }),
+      config: { bos_token: "<s>", eos_token: "</s>", unk_token: "<unk>" },
+      extra: ["<s>", "</s>", "<tool>"],
+    };
+  }
+  {
+    const { vocab, merges } = sentencePieceBpe(300);
+    const n = Object.keys(vocab).length;
+    out.mistral = {
+      json: tokenizerJson({
+        added: [ADDED_SPECIAL("<unk>", 0), ADDED_SPECIAL("<s>", 1), ADDED_SPECIAL("</s>", 2), ADDED_SPECIAL("[INST]", n), ADDED_SPECIAL("[/INST]", n + 1)],
+        pre_tokenizer: { type: "Metaspace", replacement: "\u2581", prepend_scheme: "first", split: false },
+        model: { vocab, merges, unk_token: "<unk>", fuse_unk: true, byte_fallback: true, ignore_merges: false }, decoder: spDecoder,
+      }),
+      config: { bos_token: "<s>", eos_token: "</s>", unk_token: "<unk>" },
+      extra: ["[INST]", "[/INST]", "<s>"],
+    };
+  }
+  {
+    const { vocab, merges } = byteLevelBpe(jsRe(LLAMA3_RE), 300, [" mechanistic", " interpretability", "Hello"]);
+    const n = Object.keys(vocab).length;
+    out.llama3 = {
+      json: tokenizerJson({
+        added: [ADDED_SPECIAL("<|begin_of_text|>", n), ADDED_SPECIAL("<|end_of_text|>", n + 1), ADDED_SPECIAL("<|start_header_id|>", n + 2),
+          ADDED_SPECIAL("<|end_header_id|>", n + 3), ADDED_SPECIAL("<|eot_id|>", n + 4)],
+        pre_tokenizer: { type: "Sequence", pretokenizers: [
+          { type: "Split", pattern: { Regex: LLAMA3_RE }, behavior: "Isolated", invert: false },
+          { type: "ByteLevel", add_prefix_space: false, trim_offsets: true, use_regex: false }] },
+        model: { vocab, merges, ignore_merges: true, fuse_unk: false, byte_fallback: false }, decoder: { type: "ByteLevel", add_prefix_space: true, trim_offsets: true, use_regex: true },
+      }),
+      config: { bos_token: "<|begin_of_text|>", eos_token: "<|end_of_text|>" },
+      extra: ["<|begin_of_text|>", "<|start_header_id|>", "<|end_header_id|>", "<|eot_id|>"],
+    };
+  }
+  {
+    const { vocab, merges } = byteLevelBpe(jsRe(QWEN2_RE), 300);
+    const n = Object.keys(vocab).length;
+    out.qwen2 = {
+      json: tokenizerJson({
+        added: [ADDED_SPECIAL("<|endoftext|>", n), ADDED_SPECIAL("<|im_start|>", n + 1), ADDED_SPECIAL("<|im_end|>", n + 2)],
+        normalizer: { type: "NFC" },
+        pre_tokenizer: { type: "Sequence", pretokenizers: [
+          { type: "Split", pattern: { Regex: QWEN2_RE }, behavior: "Isolated", invert: false },
+          { type: "ByteLevel", add_prefix_space: false, trim_offsets: false, use_regex: false }] },
+        model: { vocab, merges, ignore_merges: false, fuse_unk: false, byte_fallback: false }, decoder: { type: "ByteLevel", add_prefix_space: false, trim_offsets: false, use_regex: false },
+      }),
+      config: { eos_token: "<|endoftext|>", pad_token: "<|endoftext|>" },
+      extra: ["<|im_start|>", "<|im_end|>", "<|endoftext|>"],
+    };
+  }
+  return out;
+}
+
+// ---------- fixture strings ----------
+const fixed = [
+  "", " ", "  ", "   leading spaces", "trailing spaces   ", "\t\ttabs\tinside", "\n", "\n\n\nnewlines\n\n", " \n \n ", "\r\nCRLF\r\n",
+  "Hello world", " Hello world", "Hello  world", "Hello   world!", "hello\tworld\nagain",
+  "When Mary and John went to the store, John gave a drink to", "The Eiffel Tower is in the city of",
+  "I'm sure they'll say it's what we've done; you'd agree. I'M SURE IT'S", "don't won't can't shouldn't",
+  "1234567890 3.14159 2024-01-01 42 1000000", "The war lasted from the year 1732 to the year 17",
+  "def forward(self, x):\n    return self.linear(x) + 1\n", "if (a && b) { x = y; } // comment",
+  "café naïve résumé Zürich", "cafe\u0301 (decomposed é)", "Ελληνικά Русский текст", "日本語のテキスト 中文", "한국어 العربية",
+  "emoji 😀 and 👍🏽 and 🇫🇷 flags", "😀😀😀", "a😀b", "x🤖y 🦀rust", "family 👨‍👩‍👧 zwj",
+  "math 𝐀𝐁𝐂 letters 𝟙𝟚 digits", "mixed123abc456", "   \t  \n  mixed   whitespace  \t ",
+  "The quick brown fox jumps over the lazy dog.", "mechanistic interpretability", " mechanistic interpretability",
+  "Hello", " Hello", "HelloHello", "<html><body>tags</body></html>", "{\"key\": [1, 2]}", "She said \"hello\" -- then (quietly) left... What?!",
+  "\u00a0non-breaking\u00a0space", "zero\u200bwidth", "ﬁ ligature ① circled", "ALL CAPS SHOUTING", "snake_case_name camelCaseName",
+];
+
+function randomString(extra) {
+  const parts = [" ", "  ", "   ", "\t", "\n", "\n\n", " \n", "the", " the", "The", " quick", "fox", "John", " Mary", "'s", "'ll", "'RE",
+    "123", "4567", " 89", "0", "3.14", "é", "ü", "Ω", "ж", "日本", "中", "😀", "👍🏽", "🇫🇷", "𝐀", "!", "?", "...", "()", "{}", "->", "==",
+    "def", " return", "x", "_", "-", "café", "naïve", "e\u0301", "\u00a0", "mechanistic", " interpretability", "Hello", ...extra];
+  const n = 1 + Math.floor(rand() * 12);
+  let s = "";
+  for (let i = 0; i < n; i++) s += pick(parts);
+  return s;
+}
+
+for (const [name, fam] of Object.entries(families())) {
+  const dir = name;
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(`${dir}/tokenizer.json`, JSON.stringify(fam.json));
+  writeFileSync(`${dir}/tokenizer_config.json`, JSON.stringify(fam.config, null, 1));
+  const tok = new Tokenizer(fam.json, fam.config);
+  const strings = [...fixed, ...fam.extra.flatMap((t) => [`${t}Hello`, ` ${t} world `, `a  ${t}  b`, `${t}\n${t}`, `x${t}y${t}`])];
+  seed = 777;
+  for (let i = 0; i < 150; i++) strings.push(randomString(fam.extra));
+  const cases = strings.map((text) => {
+    const ids = tok.encode(text, { add_special_tokens: false }).ids;
+    return { text, ids, decoded: ids.length === 0 ? "" : tok.decode(ids, { skip_special_tokens: false, clean_up_tokenization_spaces: false }) };
+  });
+  writeFileSync(`${dir}/golden.json`, JSON.stringify({ generator: "@huggingface/tokenizers 0.2.0 via generate.mjs", cases }, null, 0));
+  console.log(name, Object.keys(fam.json.model.vocab).length, "vocab,", fam.json.model.merges.length, "merges,", cases.length, "cases");
+}
