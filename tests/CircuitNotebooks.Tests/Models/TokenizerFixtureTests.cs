@@ -51,3 +51,47 @@ public sealed class TokenizerFixtureTests
         Assert.True(failures.Count == 0, $"{family}: {failures.Count} decodes differ:\n" + string.Join("\n", failures.Take(15)));
     }
 }
+
+/// <summary>
+/// tokenizer.model (SentencePiece protobuf, read by Microsoft.ML.Tokenizers' LlamaTokenizer) holding the llama2 fixture's
+/// vocabulary: it must give the ids @huggingface/tokenizers gave for the equivalent tokenizer.json.
+/// </summary>
+public sealed class SentencePieceModelFixtureTests
+{
+    [Fact]
+    public void TokenizerModelGivesTheTokenizerJsonGoldenIds()
+    {
+        var tok = HfTokenizer.Load(TokenizerFixtureTests.FixtureDir("llama2-spm"));
+        Assert.Equal("BPE", tok.Kind);
+        Assert.Equal((1, 2), (tok.BosId, tok.EosId));
+        // "<tool>" is an added token of the tokenizer.json only.
+        var cases = TokenizerFixtureTests.Golden("llama2").Where(c => !c.Text.Contains("<tool>")).ToList();
+        Assert.True(cases.Count >= 150, $"only {cases.Count} cases");
+        var failures = cases.Where(c => !tok.Encode(c.Text).SequenceEqual(c.Ids))
+            .Select(c => $"{JsonSerializer.Serialize(c.Text)}: expected [{string.Join(",", c.Ids)}] got [{string.Join(",", tok.Encode(c.Text))}]").ToList();
+        Assert.True(failures.Count == 0, $"{failures.Count}/{cases.Count} differ:\n" + string.Join("\n", failures.Take(15)));
+        var decodes = cases.Where(c => tok.Decode(c.Ids) != c.Decoded)
+            .Select(c => $"{JsonSerializer.Serialize(c.Text)}: expected {JsonSerializer.Serialize(c.Decoded)} got {JsonSerializer.Serialize(tok.Decode(c.Ids))}").ToList();
+        Assert.True(decodes.Count == 0, $"{decodes.Count} decodes differ:\n" + string.Join("\n", decodes.Take(15)));
+    }
+}
+
+/// <summary>
+/// Why tokenizer.model is not encoded with Microsoft.ML.Tokenizers' LlamaTokenizer: on two equal-score pairs it merges
+/// the right one first, where SentencePiece and HF merge the left one. If this starts failing, the library changed and
+/// SentencePieceModelFile could hand encoding back to it.
+/// </summary>
+public sealed class LlamaTokenizerTieBreakTests
+{
+    [Fact]
+    public void LlamaTokenizerMergesTheRightmostOfEqualPairs()
+    {
+        using var stream = File.OpenRead(Path.Combine(TokenizerFixtureTests.FixtureDir("llama2-spm"), "tokenizer.model"));
+        var ml = Microsoft.ML.Tokenizers.LlamaTokenizer.Create(stream, addBeginOfSentence: false, addEndOfSentence: false);
+        var ours = HfTokenizer.Load(TokenizerFixtureTests.FixtureDir("llama2-spm"));
+        var golden = TokenizerFixtureTests.Golden("llama2").Single(c => c.Text == "\n\n\nnewlines\n\n").Ids;
+        Assert.Equal(golden, ours.Encode("\n\n\nnewlines\n\n"));
+        Assert.NotEqual(golden, ml.EncodeToIds("\n\n\nnewlines\n\n", false, false));
+        Assert.Equal(golden.Order(), ml.EncodeToIds("\n\n\nnewlines\n\n", false, false).Order()); // same pieces, other split
+    }
+}

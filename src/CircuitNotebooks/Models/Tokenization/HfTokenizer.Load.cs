@@ -36,7 +36,7 @@ public sealed partial class HfTokenizer
                 foreach (var (k, v) in ReadVocab(at.Object, at.Source, "added_tokens")) added.Add(new AddedToken(k, v));
         }
         else if (File.Exists(spModel))
-            model = SentencePieceModel.Load(spModel);
+            (model, normalizer, added) = SentencePieceModelFile.Load(spModel);
         else
             throw new FileNotFoundException($"{directory}: no tokenizer.json, vocab.json + merges.txt, nor tokenizer.model. Supported: {SupportedFormats}.");
 

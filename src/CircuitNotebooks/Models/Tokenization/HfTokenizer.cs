@@ -19,7 +19,7 @@ public sealed partial class HfTokenizer : ITokenizer
     public int? BosId { get; }
     public int? EosId { get; }
     public int? PadId { get; }
-    /// <summary>"ByteLevelBPE", "BPE" (SentencePiece-style tokenizer.json), "SentencePiece" (tokenizer.model) or "WordLevel".</summary>
+    /// <summary>"ByteLevelBPE", "BPE" (SentencePiece-style: tokenizer.json with byte fallback, or tokenizer.model) or "WordLevel".</summary>
     public string Kind => _model.Kind;
 
     internal HfTokenizer(ITokenModel model, IReadOnlyList<AddedToken> added, TextNormalizer normalizer, int? bos, int? eos, int? pad)

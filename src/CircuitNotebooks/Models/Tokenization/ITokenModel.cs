@@ -3,7 +3,7 @@ namespace CircuitNotebooks.Models;
 /// <summary>The part of a tokenizer between added-token splitting/normalization and ids: one text segment in, ids out.</summary>
 internal interface ITokenModel
 {
-    /// <summary>"ByteLevelBPE", "BPE" (SentencePiece-style), "SentencePiece" (tokenizer.model) or "WordLevel".</summary>
+    /// <summary>"ByteLevelBPE", "BPE" (SentencePiece-style, from tokenizer.json or tokenizer.model) or "WordLevel".</summary>
     string Kind { get; }
     int MaxId { get; }
     IEnumerable<(string Token, int Id)> Vocabulary { get; }

@@ -88,12 +88,54 @@ function sentencePieceBpe(nMerges) {
     .filter((c) => /[\p{Script=Latin}\p{Script=Greek}\p{N}\p{P}\p{S}\u2581\n\t]/u.test(c) && c.codePointAt(0) < 0x2000 || c === "\u2581");
   const words = corpus.flatMap((t) => ("\u2581" + t.replaceAll(" ", "\u2581")).split(/(?=\u2581)/u))
     .map((w) => Array.from(w).filter((c) => known.includes(c)).join("")).filter((w) => w.length > 0);
-  const { merges } = trainMerges(words, nMerges, known);
+  const { merges: trained } = trainMerges(words, nMerges, known);
   const vocab = { "<unk>": 0, "<s>": 1, "</s>": 2 };
   for (let b = 0; b < 256; b++) vocab[`<0x${b.toString(16).toUpperCase().padStart(2, "0")}>`] = 3 + b;
   for (const c of known) if (!(c in vocab)) vocab[c] = Object.keys(vocab).length;
-  for (const [a, b] of merges) if (!(a + b in vocab)) vocab[a + b] = Object.keys(vocab).length;
-  return { vocab, merges };
+  const merged = [];
+  for (const [a, b] of trained) if (!(a + b in vocab)) { vocab[a + b] = Object.keys(vocab).length; merged.push(a + b); }
+  // Like transformers' SentencePiece converter: every split of a merged piece into two pieces is a merge, ranked by
+  // the piece it makes, so the tokenizer.json agrees with the SentencePiece model (which merges by piece score).
+  const merges = [];
+  for (const t of merged) {
+    const cps = Array.from(t), splits = [];
+    for (let k = 1; k < cps.length; k++) {
+      const a = cps.slice(0, k).join(""), b = cps.slice(k).join("");
+      if (a in vocab && b in vocab) splits.push([a, b]);
+    }
+    splits.sort((x, y) => vocab[x[0]] - vocab[y[0]] || vocab[x[1]] - vocab[y[1]]);
+    merges.push(...splits);
+  }
+  return { vocab, merges, merged };
+}
+
+// ---------- SentencePiece tokenizer.model (protobuf ModelProto) for the same vocabulary ----------
+function varint(n) {
+  const out = [];
+  do { let b = n & 0x7f; n = Math.floor(n / 128); if (n > 0) b |= 0x80; out.push(b); } while (n > 0);
+  return out;
+}
+const field = (num, wire, payload) => [...varint(num * 8 + wire), ...payload];
+const bytesField = (num, bytes) => field(num, 2, [...varint(bytes.length), ...bytes]);
+const strField = (num, s) => bytesField(num, Array.from(new TextEncoder().encode(s)));
+const intField = (num, v) => field(num, 0, varint(v));
+const floatField = (num, f) => { const b = Buffer.alloc(4); b.writeFloatLE(f); return field(num, 5, [...b]); };
+
+function sentencePieceModel(vocab, merged) {
+  const rank = new Map(merged.map((t, i) => [t, i]));
+  const byId = Object.entries(vocab).sort((a, b) => a[1] - b[1]);
+  const out = [];
+  for (const [piece, id] of byId) {
+    // Types: NORMAL=1, UNKNOWN=2, CONTROL=3, BYTE=6. A merged piece scores higher the earlier its merge was learned.
+    const type = id === 0 ? 2 : id <= 2 ? 3 : /^<0x[0-9A-F]{2}>$/.test(piece) ? 6 : 1;
+    const score = rank.has(piece) ? -rank.get(piece) : type === 1 ? -1e6 : 0;
+    out.push(...bytesField(1, [...strField(1, piece), ...floatField(2, score), ...intField(3, type)]));
+  }
+  // TrainerSpec: model_type=BPE(2), byte_fallback=true (35), unk/bos/eos ids 0/1/2 (40/41/42), pad_id=-1 omitted.
+  out.push(...bytesField(2, [...intField(3, 2), ...intField(35, 1), ...intField(40, 0), ...intField(41, 1), ...intField(42, 2)]));
+  // NormalizerSpec: name "identity", add_dummy_prefix, no whitespace squeezing, spaces escaped as ▁.
+  out.push(...bytesField(3, [...strField(1, "identity"), ...intField(3, 1), ...intField(4, 0), ...intField(5, 1)]));
+  return Buffer.from(out);
 }
 
 const spDecoder = { type: "Sequence", decoders: [
@@ -137,9 +179,10 @@ function families() {
     };
   }
   {
-    const { vocab, merges } = sentencePieceBpe(300);
+    const { vocab, merges, merged } = sentencePieceBpe(300);
     const n = Object.keys(vocab).length;
     out.llama2 = {
+      spm: sentencePieceModel(vocab, merged),
       json: tokenizerJson({
         added: [ADDED_SPECIAL("<unk>", 0), ADDED_SPECIAL("<s>", 1), ADDED_SPECIAL("</s>", 2), ADDED_SPECIAL("<tool>", n, { rstrip: true })],
         normalizer: { type: "Sequence", normalizers: [{ type: "Prepend", prepend: "\u2581" }, { type: "Replace", pattern: { String: " " }, content: "\u2581" }] },
@@ -237,5 +280,11 @@ for (const [name, fam] of Object.entries(families())) {
     return { text, ids, decoded: ids.length === 0 ? "" : tok.decode(ids, { skip_special_tokens: false, clean_up_tokenization_spaces: false }) };
   });
   writeFileSync(`${dir}/golden.json`, JSON.stringify({ generator: "@huggingface/tokenizers 0.2.0 via generate.mjs", cases }, null, 0));
+  if (fam.spm) {
+    // The same vocabulary as a SentencePiece model; its expected ids are those of the tokenizer.json above.
+    mkdirSync(`${dir}-spm`, { recursive: true });
+    writeFileSync(`${dir}-spm/tokenizer.model`, fam.spm);
+    writeFileSync(`${dir}-spm/tokenizer_config.json`, JSON.stringify(fam.config, null, 1));
+  }
   console.log(name, Object.keys(fam.json.model.vocab).length, "vocab,", fam.json.model.merges.length, "merges,", cases.length, "cases");
 }
