@@ -60,16 +60,19 @@ public sealed class Gpt2RealVocabularyTests : IDisposable
         return merges;
     }
 
-    private string WriteVocabAndMerges()
+    /// <summary>GPT-2's vocab.json (+ &lt;|endoftext|&gt; = 50256), merges.txt and tokenizer_config.json in <paramref name="dir"/>.</summary>
+    internal static string WriteVocabAndMerges(string dir)
     {
         var ranks = TiktokenRanks();
         Assert.Equal(50256, ranks.Count);
         var vocab = new JsonObject();
         for (int r = 0; r < ranks.Count; r++) vocab[ByteLevelAlphabet.Encode(ranks[r])] = r;
-        File.WriteAllText(Path.Combine(_dir, "vocab.json"), vocab.ToJsonString());
-        File.WriteAllLines(Path.Combine(_dir, "merges.txt"),
+        vocab["<|endoftext|>"] = 50256;
+        File.WriteAllText(Path.Combine(dir, "vocab.json"), vocab.ToJsonString());
+        File.WriteAllLines(Path.Combine(dir, "merges.txt"),
             ["#version: 0.2", .. DeriveMerges(ranks).Select(m => $"{ByteLevelAlphabet.Encode(m.A)} {ByteLevelAlphabet.Encode(m.B)}")]);
-        return _dir;
+        File.WriteAllText(Path.Combine(dir, "tokenizer_config.json"), "{\"bos_token\":\"<|endoftext|>\",\"eos_token\":\"<|endoftext|>\"}");
+        return dir;
     }
 
     // Astral letters/digits (e.g. 𝐀) are left out: .NET's Regex, which TiktokenTokenizer uses, sees them as two
@@ -97,7 +100,7 @@ public sealed class Gpt2RealVocabularyTests : IDisposable
     [Fact]
     public void TenThousandGeneratedStringsGetTiktokenGpt2Ids()
     {
-        var tok = HfTokenizer.Load(WriteVocabAndMerges());
+        var tok = HfTokenizer.Load(WriteVocabAndMerges(_dir));
         var oracle = TiktokenTokenizer.CreateForModel("gpt2");
         var rng = new Random(20240613);
         var failures = new List<string>();

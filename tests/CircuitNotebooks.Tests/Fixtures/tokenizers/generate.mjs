@@ -279,7 +279,10 @@ for (const [name, fam] of Object.entries(families())) {
     const ids = tok.encode(text, { add_special_tokens: false }).ids;
     return { text, ids, decoded: ids.length === 0 ? "" : tok.decode(ids, { skip_special_tokens: false, clean_up_tokenization_spaces: false }) };
   });
-  writeFileSync(`${dir}/golden.json`, JSON.stringify({ generator: "@huggingface/tokenizers 0.2.0 via generate.mjs", cases }, null, 0));
+  // Task answers as the validator encodes them (" " + number), to check single-token decisions on generated tasks.
+  const labels = {};
+  for (let n = -300; n <= 1500; n++) labels[` ${n}`] = tok.encode(` ${n}`, { add_special_tokens: false }).ids;
+  writeFileSync(`${dir}/golden.json`, JSON.stringify({ generator: "@huggingface/tokenizers 0.2.0 via generate.mjs", cases, labels }, null, 0));
   if (fam.spm) {
     // The same vocabulary as a SentencePiece model; its expected ids are those of the tokenizer.json above.
     mkdirSync(`${dir}-spm`, { recursive: true });
