@@ -95,3 +95,32 @@ public sealed class LlamaTokenizerTieBreakTests
         Assert.Equal(golden.Order(), ml.EncodeToIds("\n\n\nnewlines\n\n", false, false).Order()); // same pieces, other split
     }
 }
+
+/// <summary>
+/// Mistral-7B's real vocabulary and merges (from mistral-tokenizer-js, Apache-2.0 vocabulary) as tokenizer.json;
+/// golden ids on which mistral-tokenizer-js and @huggingface/tokenizers agree (Fixtures/tokenizers/generate-mistral.mjs).
+/// </summary>
+public sealed class MistralRealVocabularyTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("mistral-real-").FullName;
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    [Fact]
+    public void RealMistralVocabularyGivesTheGoldenIds()
+    {
+        var src = TokenizerFixtureTests.FixtureDir("mistral-real");
+        using (var gz = new System.IO.Compression.GZipStream(File.OpenRead(Path.Combine(src, "tokenizer.json.gz")), System.IO.Compression.CompressionMode.Decompress))
+        using (var output = File.Create(Path.Combine(_dir, "tokenizer.json")))
+            gz.CopyTo(output);
+        File.Copy(Path.Combine(src, "tokenizer_config.json"), Path.Combine(_dir, "tokenizer_config.json"));
+        var tok = HfTokenizer.Load(_dir);
+        Assert.Equal((32000, 1, 2), (tok.VocabSize, tok.BosId, tok.EosId));
+        Assert.Equal([22557, 1526, 28808], tok.Encode("Hello world!")); // ids published with Mistral 7B
+        var cases = TokenizerFixtureTests.Golden("mistral-real");
+        Assert.True(cases.Count >= 400, $"only {cases.Count} cases");
+        var failures = cases.Where(c => !tok.Encode(c.Text).SequenceEqual(c.Ids) || tok.Decode(c.Ids) != c.Decoded)
+            .Select(c => $"{JsonSerializer.Serialize(c.Text)}: expected [{string.Join(",", c.Ids)}] got [{string.Join(",", tok.Encode(c.Text))}], decoded {JsonSerializer.Serialize(tok.Decode(c.Ids))}")
+            .ToList();
+        Assert.True(failures.Count == 0, $"{failures.Count}/{cases.Count} differ:\n" + string.Join("\n", failures.Take(15)));
+    }
+}

@@ -89,6 +89,7 @@ internal sealed class BpeModel : ITokenModel
         }
         if (_settings.ByteLevel) { ids.AddRange(_bpe.EncodeToIds(word)); return; }
         bool lastWasUnk = false;
+        Span<byte> utf8 = stackalloc byte[4];
         foreach (var t in _bpe.EncodeToTokens(word, out _))
         {
             if (t.Id != _unknownMarker) { ids.Add(t.Id); lastWasUnk = false; continue; }
@@ -97,7 +98,6 @@ internal sealed class BpeModel : ITokenModel
             {
                 if (_byteIds is not null)
                 {
-                    Span<byte> utf8 = stackalloc byte[4];
                     int n = rune.EncodeToUtf8(utf8);
                     for (int i = 0; i < n; i++) ids.Add(_byteIds[utf8[i]]);
                     lastWasUnk = false;

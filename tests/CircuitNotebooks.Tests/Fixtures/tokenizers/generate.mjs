@@ -3,11 +3,7 @@
 //   cd tests/CircuitNotebooks.Tests/Fixtures/tokenizers && npm install --no-save @huggingface/tokenizers@0.2.0 && node generate.mjs
 import { Tokenizer } from "@huggingface/tokenizers";
 import { writeFileSync, mkdirSync } from "node:fs";
-
-// ---------- deterministic randomness ----------
-let seed = 12345;
-const rand = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
-const pick = (a) => a[Math.floor(rand() * a.length)];
+import { fixed, randomString, reseed } from "./strings.mjs";
 
 // ---------- training corpus (merges are learned from it, so vocabularies look like real ones) ----------
 const corpus = [
@@ -240,32 +236,6 @@ function families() {
   return out;
 }
 
-// ---------- fixture strings ----------
-const fixed = [
-  "", " ", "  ", "   leading spaces", "trailing spaces   ", "\t\ttabs\tinside", "\n", "\n\n\nnewlines\n\n", " \n \n ", "\r\nCRLF\r\n",
-  "Hello world", " Hello world", "Hello  world", "Hello   world!", "hello\tworld\nagain",
-  "When Mary and John went to the store, John gave a drink to", "The Eiffel Tower is in the city of",
-  "I'm sure they'll say it's what we've done; you'd agree. I'M SURE IT'S", "don't won't can't shouldn't",
-  "1234567890 3.14159 2024-01-01 42 1000000", "The war lasted from the year 1732 to the year 17",
-  "def forward(self, x):\n    return self.linear(x) + 1\n", "if (a && b) { x = y; } // comment",
-  "café naïve résumé Zürich", "cafe\u0301 (decomposed é)", "Ελληνικά Русский текст", "日本語のテキスト 中文", "한국어 العربية",
-  "emoji 😀 and 👍🏽 and 🇫🇷 flags", "😀😀😀", "a😀b", "x🤖y 🦀rust", "family 👨‍👩‍👧 zwj",
-  "math 𝐀𝐁𝐂 letters 𝟙𝟚 digits", "mixed123abc456", "   \t  \n  mixed   whitespace  \t ",
-  "The quick brown fox jumps over the lazy dog.", "mechanistic interpretability", " mechanistic interpretability",
-  "Hello", " Hello", "HelloHello", "<html><body>tags</body></html>", "{\"key\": [1, 2]}", "She said \"hello\" -- then (quietly) left... What?!",
-  "\u00a0non-breaking\u00a0space", "zero\u200bwidth", "ﬁ ligature ① circled", "ALL CAPS SHOUTING", "snake_case_name camelCaseName",
-];
-
-function randomString(extra) {
-  const parts = [" ", "  ", "   ", "\t", "\n", "\n\n", " \n", "the", " the", "The", " quick", "fox", "John", " Mary", "'s", "'ll", "'RE",
-    "123", "4567", " 89", "0", "3.14", "é", "ü", "Ω", "ж", "日本", "中", "😀", "👍🏽", "🇫🇷", "𝐀", "!", "?", "...", "()", "{}", "->", "==",
-    "def", " return", "x", "_", "-", "café", "naïve", "e\u0301", "\u00a0", "mechanistic", " interpretability", "Hello", ...extra];
-  const n = 1 + Math.floor(rand() * 12);
-  let s = "";
-  for (let i = 0; i < n; i++) s += pick(parts);
-  return s;
-}
-
 for (const [name, fam] of Object.entries(families())) {
   const dir = name;
   mkdirSync(dir, { recursive: true });
@@ -273,7 +243,7 @@ for (const [name, fam] of Object.entries(families())) {
   writeFileSync(`${dir}/tokenizer_config.json`, JSON.stringify(fam.config, null, 1));
   const tok = new Tokenizer(fam.json, fam.config);
   const strings = [...fixed, ...fam.extra.flatMap((t) => [`${t}Hello`, ` ${t} world `, `a  ${t}  b`, `${t}\n${t}`, `x${t}y${t}`])];
-  seed = 777;
+  reseed(777);
   for (let i = 0; i < 150; i++) strings.push(randomString(fam.extra));
   const cases = strings.map((text) => {
     const ids = tok.encode(text, { add_special_tokens: false }).ids;
