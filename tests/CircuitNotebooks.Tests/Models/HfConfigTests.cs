@@ -56,6 +56,17 @@ public sealed class HfConfigTests
     }
 
     [Fact]
+    public void Qwen2UnsupportedFieldIsNamedWithFile()
+    {
+        var e = Assert.Throws<NotSupportedException>(() => HfConfigReader.Parse(
+            Qwen2Json.Replace("\"rope_theta\":1000000.0", "\"rope_theta\":1000000.0,\"rope_scaling\":{\"type\":\"yarn\",\"factor\":4.0}"), "qwen/config.json"));
+        Assert.Contains("qwen/config.json", e.Message);
+        Assert.Contains("'rope_scaling'", e.Message);
+        var t = Assert.Throws<InvalidDataException>(() => HfConfigReader.Parse(Qwen2Json.Replace("\"use_sliding_window\":false", "\"use_sliding_window\":\"no\""), "qwen/config.json"));
+        Assert.Contains("'use_sliding_window'", t.Message);
+    }
+
+    [Fact]
     public void MistralConfigKeepsItsSlidingWindowAndTheModelRefusesLongerInputs()
     {
         var c = HfConfigReader.Parse(MistralJson);

@@ -110,6 +110,6 @@ public sealed class PretrainedTokenizerTests : IDisposable
                 if (labelIds.Count == 1) { single++; Assert.Equal(labelIds[0], TaskValidator.LabelTokenId(ex.Clean, ex.Label, tok)); }
             }
         Assert.True(single > total / 4, $"only {single}/{total} single-token answers");
-        Assert.Equal(string.Concat(model.ToStrTokens(Prompt, prependBos: false)), Prompt);
+        Assert.Equal(Prompt, string.Concat(model.ToStrTokens(Prompt, prependBos: false)));
     }
 }

@@ -5,11 +5,16 @@ namespace CircuitNotebooks.Models;
 /// vocabulary: leftmost-longest matches, scanning resumes after a match even when its single_word check rejects it,
 /// and lstrip/rstrip take the neighbouring whitespace into the token.
 /// </summary>
-internal sealed class AddedTokenSplitter(IEnumerable<AddedToken> tokens)
+internal sealed class AddedTokenSplitter
 {
-    private readonly AddedToken[] _byLength = tokens.Where(t => t.Content.Length > 0)
-        .GroupBy(t => t.Content, StringComparer.Ordinal).Select(g => g.First())
-        .OrderByDescending(t => t.Content.Length).ToArray();
+    /// <summary>Candidates by first character, longest first (Llama 3 and Qwen2 have hundreds of added tokens).</summary>
+    private readonly Dictionary<char, AddedToken[]> _byFirstChar;
+
+    public AddedTokenSplitter(IEnumerable<AddedToken> tokens) =>
+        _byFirstChar = tokens.Where(t => t.Content.Length > 0)
+            .GroupBy(t => t.Content, StringComparer.Ordinal).Select(g => g.First())
+            .GroupBy(t => t.Content[0])
+            .ToDictionary(g => g.Key, g => g.OrderByDescending(t => t.Content.Length).ToArray());
 
     /// <summary>Pieces in order: ordinary text (AddedId null) with its start offset in <paramref name="text"/>, or an added token.</summary>
     public IEnumerable<(string Text, int Start, int? AddedId)> Split(string text)
@@ -18,7 +23,9 @@ internal sealed class AddedTokenSplitter(IEnumerable<AddedToken> tokens)
         int emitted = 0; // end of the last piece produced
         for (int i = 0; i < text.Length;)
         {
-            var hit = _byLength.FirstOrDefault(t => string.CompareOrdinal(text, i, t.Content, 0, t.Content.Length) == 0);
+            var hit = _byFirstChar.TryGetValue(text[i], out var candidates)
+                ? candidates.FirstOrDefault(t => string.CompareOrdinal(text, i, t.Content, 0, t.Content.Length) == 0)
+                : null;
             if (hit is null) { i++; continue; }
             int start = i, stop = i + hit.Content.Length;
             i = stop;
