@@ -60,17 +60,23 @@ public sealed class Gpt2RealVocabularyTests : IDisposable
         return merges;
     }
 
-    /// <summary>GPT-2's vocab.json (+ &lt;|endoftext|&gt; = 50256), merges.txt and tokenizer_config.json in <paramref name="dir"/>.</summary>
-    internal static string WriteVocabAndMerges(string dir)
+    /// <summary>vocab.json text and merges.txt lines, derived once per test run (both take a couple of seconds).</summary>
+    private static readonly Lazy<(string Vocab, string[] Merges)> Files = new(() =>
     {
         var ranks = TiktokenRanks();
         Assert.Equal(50256, ranks.Count);
         var vocab = new JsonObject();
         for (int r = 0; r < ranks.Count; r++) vocab[ByteLevelAlphabet.Encode(ranks[r])] = r;
         vocab["<|endoftext|>"] = 50256;
-        File.WriteAllText(Path.Combine(dir, "vocab.json"), vocab.ToJsonString());
-        File.WriteAllLines(Path.Combine(dir, "merges.txt"),
+        return (vocab.ToJsonString(),
             ["#version: 0.2", .. DeriveMerges(ranks).Select(m => $"{ByteLevelAlphabet.Encode(m.A)} {ByteLevelAlphabet.Encode(m.B)}")]);
+    });
+
+    /// <summary>GPT-2's vocab.json (+ &lt;|endoftext|&gt; = 50256), merges.txt and tokenizer_config.json in <paramref name="dir"/>.</summary>
+    internal static string WriteVocabAndMerges(string dir)
+    {
+        File.WriteAllText(Path.Combine(dir, "vocab.json"), Files.Value.Vocab);
+        File.WriteAllLines(Path.Combine(dir, "merges.txt"), Files.Value.Merges);
         File.WriteAllText(Path.Combine(dir, "tokenizer_config.json"), "{\"bos_token\":\"<|endoftext|>\",\"eos_token\":\"<|endoftext|>\"}");
         return dir;
     }

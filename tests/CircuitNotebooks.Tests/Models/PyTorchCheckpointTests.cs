@@ -108,5 +108,16 @@ public sealed class PyTorchCheckpointTests : IDisposable
         }
         e = Assert.Throws<InvalidDataException>(() => PyTorchCheckpoint.Load(cut));
         Assert.Contains("storage 'h' holds 6 bytes, expected 4 × 2", e.Message);
+
+        var big = Path.Combine(_dir, "big.bin");
+        File.Copy(Fixture("layouts.bin"), big);
+        using (var zip = ZipFile.Open(big, ZipArchiveMode.Update))
+        {
+            zip.GetEntry("archive/byteorder")!.Delete();
+            using var w = new StreamWriter(zip.CreateEntry("archive/byteorder").Open());
+            w.Write("big");
+        }
+        e = Assert.Throws<InvalidDataException>(() => PyTorchCheckpoint.Load(big));
+        Assert.Contains("big-endian", e.Message);
     }
 }

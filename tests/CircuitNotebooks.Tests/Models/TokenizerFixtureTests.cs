@@ -21,6 +21,13 @@ public sealed class TokenizerFixtureTests
             .ToList();
     }
 
+    /// <summary>One line per case whose ids (and, with <paramref name="decode"/>, decoded text) differ from the golden ones.</summary>
+    internal static List<string> Mismatches(HfTokenizer tok, IEnumerable<(string Text, int[] Ids, string Decoded)> cases, bool encode = true, bool decode = false) =>
+        cases.Where(c => (encode && !tok.Encode(c.Text).SequenceEqual(c.Ids)) || (decode && tok.Decode(c.Ids) != c.Decoded))
+            .Select(c => $"{JsonSerializer.Serialize(c.Text)}: expected [{string.Join(",", c.Ids)}] {JsonSerializer.Serialize(c.Decoded)}, " +
+                         $"got [{string.Join(",", tok.Encode(c.Text))}] {JsonSerializer.Serialize(tok.Decode(c.Ids))}")
+            .ToList();
+
     public static TheoryData<string, string> Families => new()
     {
         { "gpt2", "ByteLevelBPE" }, { "pythia", "ByteLevelBPE" }, { "llama2", "BPE" }, { "mistral", "BPE" }, { "llama3", "ByteLevelBPE" }, { "qwen2", "ByteLevelBPE" },
@@ -34,9 +41,7 @@ public sealed class TokenizerFixtureTests
         Assert.Equal(kind, tok.Kind);
         var cases = Golden(family);
         Assert.True(cases.Count >= 200, $"{family}: only {cases.Count} cases");
-        var failures = cases.Where(c => !tok.Encode(c.Text).SequenceEqual(c.Ids))
-            .Select(c => $"{JsonSerializer.Serialize(c.Text)}: expected [{string.Join(",", c.Ids)}] got [{string.Join(",", tok.Encode(c.Text))}]")
-            .ToList();
+        var failures = Mismatches(tok, cases);
         Assert.True(failures.Count == 0, $"{family}: {failures.Count}/{cases.Count} differ:\n" + string.Join("\n", failures.Take(15)));
     }
 
@@ -46,8 +51,7 @@ public sealed class TokenizerFixtureTests
     {
         _ = kind;
         var tok = HfTokenizer.Load(FixtureDir(family));
-        var failures = Golden(family).Where(c => tok.Decode(c.Ids) != c.Decoded)
-            .Select(c => $"{JsonSerializer.Serialize(c.Text)}: expected {JsonSerializer.Serialize(c.Decoded)} got {JsonSerializer.Serialize(tok.Decode(c.Ids))}").ToList();
+        var failures = Mismatches(tok, Golden(family), encode: false, decode: true);
         Assert.True(failures.Count == 0, $"{family}: {failures.Count} decodes differ:\n" + string.Join("\n", failures.Take(15)));
     }
 }
@@ -67,12 +71,8 @@ public sealed class SentencePieceModelFixtureTests
         // "<tool>" is an added token of the tokenizer.json only.
         var cases = TokenizerFixtureTests.Golden("llama2").Where(c => !c.Text.Contains("<tool>")).ToList();
         Assert.True(cases.Count >= 150, $"only {cases.Count} cases");
-        var failures = cases.Where(c => !tok.Encode(c.Text).SequenceEqual(c.Ids))
-            .Select(c => $"{JsonSerializer.Serialize(c.Text)}: expected [{string.Join(",", c.Ids)}] got [{string.Join(",", tok.Encode(c.Text))}]").ToList();
+        var failures = TokenizerFixtureTests.Mismatches(tok, cases, decode: true);
         Assert.True(failures.Count == 0, $"{failures.Count}/{cases.Count} differ:\n" + string.Join("\n", failures.Take(15)));
-        var decodes = cases.Where(c => tok.Decode(c.Ids) != c.Decoded)
-            .Select(c => $"{JsonSerializer.Serialize(c.Text)}: expected {JsonSerializer.Serialize(c.Decoded)} got {JsonSerializer.Serialize(tok.Decode(c.Ids))}").ToList();
-        Assert.True(decodes.Count == 0, $"{decodes.Count} decodes differ:\n" + string.Join("\n", decodes.Take(15)));
     }
 }
 
@@ -118,9 +118,7 @@ public sealed class MistralRealVocabularyTests : IDisposable
         Assert.Equal([22557, 1526, 28808], tok.Encode("Hello world!")); // ids published with Mistral 7B
         var cases = TokenizerFixtureTests.Golden("mistral-real");
         Assert.True(cases.Count >= 400, $"only {cases.Count} cases");
-        var failures = cases.Where(c => !tok.Encode(c.Text).SequenceEqual(c.Ids) || tok.Decode(c.Ids) != c.Decoded)
-            .Select(c => $"{JsonSerializer.Serialize(c.Text)}: expected [{string.Join(",", c.Ids)}] got [{string.Join(",", tok.Encode(c.Text))}], decoded {JsonSerializer.Serialize(tok.Decode(c.Ids))}")
-            .ToList();
+        var failures = TokenizerFixtureTests.Mismatches(tok, cases, decode: true);
         Assert.True(failures.Count == 0, $"{failures.Count}/{cases.Count} differ:\n" + string.Join("\n", failures.Take(15)));
     }
 }

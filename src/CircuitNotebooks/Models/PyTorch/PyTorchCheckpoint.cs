@@ -1,4 +1,5 @@
 using System.IO.Compression;
+using System.Text;
 using static TorchSharp.torch;
 
 namespace CircuitNotebooks.Models;
@@ -40,6 +41,8 @@ public static class PyTorchCheckpoint
         var pkl = zip.Entries.Where(e => e.FullName.EndsWith("/data.pkl", StringComparison.Ordinal)).ToList();
         if (pkl.Count != 1) throw new InvalidDataException($"{path}: expected one <root>/data.pkl entry in the archive, found {pkl.Count}.");
         var root = pkl[0].FullName[..^"data.pkl".Length];
+        if (zip.GetEntry(root + "byteorder") is { } order && Encoding.ASCII.GetString(ReadEntry(order)).Trim() != "little")
+            throw new InvalidDataException($"{path}: the checkpoint was saved big-endian; only little-endian storages are read.");
         var state = RestrictedUnpickler.Load(ReadEntry(pkl[0]), path) as PickleDict
             ?? throw new InvalidDataException($"{path}: the pickle is not a state dict (a mapping of names to tensors).");
         var storages = new Dictionary<string, Tensor>(StringComparer.Ordinal);
