@@ -29,7 +29,7 @@ public sealed class Attention : nn.Module
             b_Q = Param("b_Q", zeros(h, dh));
             b_K = Param("b_K", zeros(kv, dh));
             b_V = Param("b_V", zeros(kv, dh));
-            b_O = Param("b_O", zeros(d));
+            if (cfg.AttnOutBias) b_O = Param("b_O", zeros(d));
         }
         if (cfg.Rotary) _rotary = new Rotary(cfg.RotaryDim, cfg.RotaryBase);
         string p = $"blocks.{layer}.attn.";

@@ -6,7 +6,8 @@ public sealed partial class HookedTransformer
 {
     /// <summary>
     /// Loads a local Hugging Face model directory: config.json, model.safetensors (or a sharded index) in F32/F16/BF16,
-    /// and the tokenizer when tokenizer.json or vocab.json + merges.txt is present. Weights are converted to
+    /// (or pytorch_model.bin, read without running pickled code), and the tokenizer when tokenizer.json, vocab.json +
+    /// merges.txt or a SentencePiece tokenizer.model is present. Weights are converted to
     /// <paramref name="dtype"/> and placed on <paramref name="device"/> together. No network access.
     /// </summary>
     public static HookedTransformer FromPretrained(string directory, Device? device = null, ScalarType dtype = ScalarType.Float32,
@@ -31,7 +32,7 @@ public sealed partial class HookedTransformer
     }
 
     private static bool HasTokenizer(string path) =>
-        File.Exists(Path.Combine(path, "tokenizer.json")) ||
+        File.Exists(Path.Combine(path, "tokenizer.json")) || File.Exists(Path.Combine(path, "tokenizer.model")) ||
         (File.Exists(Path.Combine(path, "vocab.json")) && File.Exists(Path.Combine(path, "merges.txt")));
 
     /// <summary>

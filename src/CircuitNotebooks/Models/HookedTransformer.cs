@@ -182,6 +182,8 @@ public sealed partial class HookedTransformer : nn.Module
         long b = tokens.shape[0], p = tokens.shape[1];
         if (!Config.Rotary && p > Config.NCtx)
             throw new ArgumentException($"Sequence length {p} exceeds n_ctx {Config.NCtx}.", nameof(tokens));
+        if (Config.SlidingWindow is { } window && p > window)
+            throw new ArgumentException($"Sequence length {p} exceeds the model's sliding_window {window}; sliding-window attention is not implemented, so longer inputs would be computed wrongly.", nameof(tokens));
         if (attentionMask is not null && !attentionMask.shape.SequenceEqual(tokens.shape))
             throw new ArgumentException(
                 $"attentionMask shape [{string.Join(", ", attentionMask.shape)}] differs from tokens [{b}, {p}].", nameof(attentionMask));

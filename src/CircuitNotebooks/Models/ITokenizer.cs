@@ -2,7 +2,8 @@ namespace CircuitNotebooks.Models;
 
 /// <summary>
 /// What the engine needs from a tokenizer. Ids must equal those of the model's reference (Hugging Face) tokenizer,
-/// whitespace and Unicode included. Implementations: <c>HfTokenizer</c> (tokenizer.json / vocab.json + merges.txt).
+/// whitespace and Unicode included. Implementations: <c>HfTokenizer</c> (tokenizer.json / vocab.json + merges.txt /
+/// SentencePiece tokenizer.model).
 /// </summary>
 public interface ITokenizer
 {

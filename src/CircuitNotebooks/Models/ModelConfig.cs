@@ -42,6 +42,10 @@ public sealed record ModelConfig
     /// <summary>SwiGLU-style MLP with a gate projection (Llama).</summary>
     public bool GatedMlp { get; init; }
     public bool AttnBias { get; init; } = true;
+    /// <summary>With <see cref="AttnBias"/>: whether the output projection has one too (false for Qwen2: q/k/v biases only).</summary>
+    public bool AttnOutBias { get; init; } = true;
+    /// <summary>Mistral-style sliding-window attention span; sequences longer than it are refused (not implemented).</summary>
+    public int? SlidingWindow { get; init; }
     public bool MlpBias { get; init; } = true;
     public bool TiedEmbeddings { get; init; }
 
@@ -57,6 +61,7 @@ public sealed record ModelConfig
         Req(KvHeads > 0 && NHeads % KvHeads == 0, "n_key_value_heads", $"must divide n_heads {NHeads} (got {KvHeads})");
         Req(DMlp > 0, "d_mlp", $"must be positive (got {DMlp})");
         Req(DVocab > 0, "d_vocab", $"must be positive (got {DVocab})");
+        Req(SlidingWindow is null or > 0, "sliding_window", $"must be positive (got {SlidingWindow})");
         Req(!Rotary || (RotaryDim > 0 && RotaryDim <= DHead && RotaryDim % 2 == 0), "rotary_dim",
             $"must be even and in 1..d_head {DHead} (got {RotaryDim})");
         return this;

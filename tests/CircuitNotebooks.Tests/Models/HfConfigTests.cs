@@ -26,6 +26,66 @@ public sealed class HfConfigTests
          "vocab_size":32000}
         """;
 
+    // Field values as published for Qwen/Qwen2-0.5B and mistralai/Mistral-7B-v0.1.
+    private const string Qwen2Json = """
+        {"architectures":["Qwen2ForCausalLM"],"attention_dropout":0.0,"bos_token_id":151643,"eos_token_id":151643,
+         "hidden_act":"silu","hidden_size":896,"initializer_range":0.02,"intermediate_size":4864,"max_position_embeddings":131072,
+         "max_window_layers":24,"model_type":"qwen2","num_attention_heads":14,"num_hidden_layers":24,"num_key_value_heads":2,
+         "rms_norm_eps":1e-06,"rope_theta":1000000.0,"sliding_window":131072,"tie_word_embeddings":true,"torch_dtype":"bfloat16",
+         "use_cache":true,"use_sliding_window":false,"vocab_size":151936}
+        """;
+
+    private const string MistralJson = """
+        {"architectures":["MistralForCausalLM"],"bos_token_id":1,"eos_token_id":2,"hidden_act":"silu","hidden_size":4096,
+         "initializer_range":0.02,"intermediate_size":14336,"max_position_embeddings":32768,"model_type":"mistral",
+         "num_attention_heads":32,"num_hidden_layers":32,"num_key_value_heads":8,"rms_norm_eps":1e-05,"rope_theta":10000.0,
+         "sliding_window":4096,"tie_word_embeddings":false,"torch_dtype":"bfloat16","use_cache":true,"vocab_size":32000}
+        """;
+
+    [Fact]
+    public void Qwen2ConfigHasQkvBiasesWithoutOutputOrMlpBias()
+    {
+        var c = HfConfigReader.Parse(Qwen2Json);
+        Assert.Equal(Architecture.Llama, c.Architecture);
+        Assert.Equal((24, 896, 14, 2, 4864, 151936), (c.NLayers, c.DModel, c.NHeads, c.KvHeads, c.DMlp, c.DVocab));
+        Assert.True(c.AttnBias && !c.AttnOutBias && !c.MlpBias && c.TiedEmbeddings && c.GatedMlp);
+        Assert.Equal((64, 1e6, 1e-6), (c.RotaryDim, c.RotaryBase, c.NormEps));
+        Assert.Null(c.SlidingWindow); // use_sliding_window is false
+        Assert.Equal(4096, HfConfigReader.Parse(Qwen2Json.Replace("\"use_sliding_window\":false", "\"use_sliding_window\":true")
+            .Replace("\"sliding_window\":131072", "\"sliding_window\":4096")).SlidingWindow);
+    }
+
+    [Fact]
+    public void Qwen2UnsupportedFieldIsNamedWithFile()
+    {
+        var e = Assert.Throws<NotSupportedException>(() => HfConfigReader.Parse(
+            Qwen2Json.Replace("\"rope_theta\":1000000.0", "\"rope_theta\":1000000.0,\"rope_scaling\":{\"type\":\"yarn\",\"factor\":4.0}"), "qwen/config.json"));
+        Assert.Contains("qwen/config.json", e.Message);
+        Assert.Contains("'rope_scaling'", e.Message);
+        var t = Assert.Throws<InvalidDataException>(() => HfConfigReader.Parse(Qwen2Json.Replace("\"use_sliding_window\":false", "\"use_sliding_window\":\"no\""), "qwen/config.json"));
+        Assert.Contains("'use_sliding_window'", t.Message);
+    }
+
+    [Fact]
+    public void MistralConfigKeepsItsSlidingWindowAndTheModelRefusesLongerInputs()
+    {
+        var c = HfConfigReader.Parse(MistralJson);
+        Assert.Equal((32, 4096, 32, 8, 14336, 32000), (c.NLayers, c.DModel, c.NHeads, c.KvHeads, c.DMlp, c.DVocab));
+        Assert.False(c.AttnBias || c.MlpBias || c.TiedEmbeddings);
+        Assert.Equal(4096, c.SlidingWindow);
+        Assert.Null(HfConfigReader.Parse(MistralJson.Replace("\"sliding_window\":4096", "\"sliding_window\":null")).SlidingWindow);
+        var e = Assert.Throws<InvalidDataException>(() => HfConfigReader.Parse(MistralJson.Replace("\"sliding_window\":4096", "\"sliding_window\":0"), "m/config.json"));
+        Assert.Contains("m/config.json", e.Message);
+        Assert.Contains("'sliding_window'", e.Message);
+
+        using var model = new HookedTransformer(Reference.TinyConfigs.Mistral());
+        using var ok = TorchSharp.torch.zeros(1, 16, dtype: TorchSharp.torch.ScalarType.Int64);
+        using var tooLong = TorchSharp.torch.zeros(1, 17, dtype: TorchSharp.torch.ScalarType.Int64);
+        using var logits = model.Forward(ok);
+        var ex = Assert.Throws<ArgumentException>(() => model.Forward(tooLong));
+        Assert.Contains("sliding_window 16", ex.Message);
+    }
+
     [Fact]
     public void Gpt2ConfigMapsFieldsAndDefaultsInnerToFourTimesWidth()
     {
@@ -94,7 +154,7 @@ public sealed class HfConfigTests
     {
         var e = Assert.Throws<NotSupportedException>(() => HfConfigReader.Parse("{\"model_type\":\"bert\"}"));
         Assert.Contains("'bert'", e.Message);
-        foreach (var t in new[] { "gpt2", "gpt_neox", "llama" }) Assert.Contains(t, e.Message);
+        foreach (var t in new[] { "gpt2", "gpt_neox", "llama", "mistral", "qwen2" }) Assert.Contains(t, e.Message);
     }
 
     [Fact]
@@ -106,6 +166,9 @@ public sealed class HfConfigTests
         new ModelConfig { Architecture = Architecture.Gpt2, NLayers = 2, DModel = 16, NHeads = 4, NKeyValueHeads = 4, DMlp = 40, DVocab = 37, NCtx = 32, NormEps = 1e-5, Act = Activation.Relu, TiedEmbeddings = true },
         new ModelConfig { Architecture = Architecture.GptNeoX, NLayers = 3, DModel = 24, NHeads = 2, NKeyValueHeads = 2, DMlp = 96, DVocab = 50, NCtx = 64, Rotary = true, RotaryDim = 6, RotaryBase = 500, ParallelAttnMlp = false, Act = Activation.Gelu },
         new ModelConfig { Architecture = Architecture.Llama, NLayers = 1, DModel = 32, NHeads = 4, NKeyValueHeads = 2, DMlp = 48, DVocab = 20, NCtx = 128, Norm = NormKind.RmsNorm, NormEps = 1e-6, Act = Activation.Silu, Rotary = true, RotaryDim = 8, RotaryBase = 1e6, GatedMlp = true, AttnBias = false, MlpBias = false, TiedEmbeddings = true },
+        Reference.TinyConfigs.Qwen2() with { NCtx = 64 },
+        Reference.TinyConfigs.Mistral(),
+        Reference.TinyConfigs.Qwen2() with { SlidingWindow = 8 },
     };
 
     [Theory]

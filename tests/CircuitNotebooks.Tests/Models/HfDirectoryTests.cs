@@ -59,7 +59,7 @@ public sealed class HfDirectoryTests : IDisposable
         var e = Assert.Throws<FileNotFoundException>(() => HfDirectory.Open(empty));
         Assert.Contains("config.json", e.Message);
         File.WriteAllText(Path.Combine(empty, "config.json"), "{}");
-        File.WriteAllText(Path.Combine(empty, "pytorch_model.bin"), "");
+        File.WriteAllText(Path.Combine(empty, "weights.pt"), ""); // only the HF names pytorch_model.bin(.index.json) are read
         e = Assert.Throws<FileNotFoundException>(() => HfDirectory.Open(empty));
         Assert.Contains("no safetensors weights", e.Message);
         Assert.Contains(".bin", e.Message);

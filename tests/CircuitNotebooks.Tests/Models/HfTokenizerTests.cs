@@ -132,12 +132,24 @@ public sealed class HfTokenizerTests : IDisposable
         var e = Assert.Throws<NotSupportedException>(() => HfTokenizer.Load(dir));
         Assert.Contains("Unigram", e.Message);
         Assert.Contains("WordLevel", e.Message);
-        Assert.Contains("byte-level BPE", e.Message);
+        Assert.Contains("byte-level", e.Message);
+        Assert.Contains("SentencePiece", e.Message);
 
         File.WriteAllText(Path.Combine(dir, "tokenizer.json"),
-            "{\"pre_tokenizer\":{\"type\":\"Metaspace\"},\"model\":{\"type\":\"BPE\",\"byte_fallback\":true,\"vocab\":{},\"merges\":[]}}");
+            "{\"pre_tokenizer\":{\"type\":\"ByteLevel\"},\"model\":{\"type\":\"BPE\",\"byte_fallback\":true,\"vocab\":{},\"merges\":[]}}");
         e = Assert.Throws<NotSupportedException>(() => HfTokenizer.Load(dir));
         Assert.Contains("byte_fallback", e.Message);
+
+        File.WriteAllText(Path.Combine(dir, "tokenizer.json"),
+            "{\"pre_tokenizer\":{\"type\":\"Sequence\",\"pretokenizers\":[{\"type\":\"Digits\"}]},\"model\":{\"type\":\"BPE\",\"vocab\":{},\"merges\":[]}}");
+        e = Assert.Throws<NotSupportedException>(() => HfTokenizer.Load(dir));
+        Assert.Contains("pre_tokenizer.pretokenizers[0] type 'Digits'", e.Message);
+        Assert.Contains(Path.Combine(dir, "tokenizer.json"), e.Message);
+
+        File.WriteAllText(Path.Combine(dir, "tokenizer.json"),
+            "{\"normalizer\":{\"type\":\"Precompiled\"},\"model\":{\"type\":\"BPE\",\"vocab\":{},\"merges\":[]}}");
+        e = Assert.Throws<NotSupportedException>(() => HfTokenizer.Load(dir));
+        Assert.Contains("normalizer type 'Precompiled'", e.Message);
 
         Assert.Throws<FileNotFoundException>(() => HfTokenizer.Load(Path.Combine(_dir)));
     }

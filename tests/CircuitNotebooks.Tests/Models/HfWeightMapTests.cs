@@ -19,6 +19,8 @@ public sealed class HfWeightMapTests
         Rotary = true, RotaryDim = 2, GatedMlp = true, AttnBias = false, MlpBias = false, Act = Activation.Silu,
     };
 
+    private static readonly ModelConfig Qwen2Cfg = LlamaCfg with { AttnBias = true, AttnOutBias = false, TiedEmbeddings = true };
+
     /// <summary>HF checkpoint names and shapes, written out from the transformers module definitions.</summary>
     private static IEnumerable<(string, long[])> HfShapes(ModelConfig c)
     {
@@ -66,11 +68,17 @@ public sealed class HfWeightMapTests
                     yield return (p + "self_attn.k_proj.weight", [c.KvHeads * dh, d]);
                     yield return (p + "self_attn.v_proj.weight", [c.KvHeads * dh, d]);
                     yield return (p + "self_attn.o_proj.weight", [d, c.NHeads * dh]);
+                    if (c.AttnBias)
+                    {
+                        yield return (p + "self_attn.q_proj.bias", [c.NHeads * dh]);
+                        yield return (p + "self_attn.k_proj.bias", [c.KvHeads * dh]);
+                        yield return (p + "self_attn.v_proj.bias", [c.KvHeads * dh]);
+                    }
                     yield return (p + "mlp.gate_proj.weight", [m, d]); yield return (p + "mlp.up_proj.weight", [m, d]);
                     yield return (p + "mlp.down_proj.weight", [d, m]);
                 }
                 yield return ("model.norm.weight", [d]);
-                yield return ("lm_head.weight", [v, d]);
+                if (!c.TiedEmbeddings) yield return ("lm_head.weight", [v, d]);
                 break;
         }
     }
@@ -86,8 +94,8 @@ public sealed class HfWeightMapTests
         });
     }
 
-    public static TheoryData<string> Archs => new() { "gpt2", "neox", "llama" };
-    private static ModelConfig Cfg(string a) => a switch { "gpt2" => Gpt2Cfg, "neox" => NeoXCfg, _ => LlamaCfg };
+    public static TheoryData<string> Archs => new() { "gpt2", "neox", "llama", "qwen2" };
+    private static ModelConfig Cfg(string a) => a switch { "gpt2" => Gpt2Cfg, "neox" => NeoXCfg, "qwen2" => Qwen2Cfg, _ => LlamaCfg };
 
     [Theory]
     [MemberData(nameof(Archs))]
@@ -176,6 +184,24 @@ public sealed class HfWeightMapTests
         Assert.Equal(hf["model.layers.1.mlp.up_proj.weight"][7, 3].ToDouble(), tl["blocks.1.mlp.W_in"][3, 7].ToDouble());
         Assert.Equal(hf["model.layers.1.mlp.down_proj.weight"][3, 7].ToDouble(), tl["blocks.1.mlp.W_out"][7, 3].ToDouble());
         Assert.False(tl.ContainsKey("blocks.0.attn.b_Q") || tl.ContainsKey("blocks.0.ln1.b"));
+    }
+
+    [Fact]
+    public void Qwen2QkvBiasesSplitByHeadAndThereIsNoOutputBias()
+    {
+        using var scope = NewDisposeScope();
+        var hf = Numbered(Qwen2Cfg);
+        var tl = HfWeightMap.ToTransformerLens(Qwen2Cfg, hf);
+        var kb = hf["model.layers.1.self_attn.k_proj.bias"]; // [kv·dh] = [4]
+        for (int h = 0; h < 2; h++) for (int j = 0; j < 2; j++)
+            Assert.Equal(kb[h * 2 + j].ToDouble(), tl["blocks.1.attn.b_K"][h, j].ToDouble());
+        Assert.Equal(new long[] { 4, 2 }, tl["blocks.0.attn.b_Q"].shape);
+        Assert.False(tl.ContainsKey("blocks.0.attn.b_O"));
+        Assert.Equal(hf["model.embed_tokens.weight"][5, 2].ToDouble(), tl["unembed.W_U"][2, 5].ToDouble()); // tied
+        // A checkpoint that does carry an o_proj bias is not silently accepted as Qwen2.
+        hf["model.layers.0.self_attn.o_proj.bias"] = zeros(8, dtype: ScalarType.Float64);
+        var e = Assert.Throws<WeightMappingException>(() => HfWeightMap.ToTransformerLens(Qwen2Cfg, hf));
+        Assert.Contains(e.Problems, p => p.Contains("unexpected 'model.layers.0.self_attn.o_proj.bias'"));
     }
 
     [Fact]

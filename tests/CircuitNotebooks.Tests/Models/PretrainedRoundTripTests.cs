@@ -8,7 +8,7 @@ namespace CircuitNotebooks.Tests.Models;
 public class PretrainedRoundTripTests
 {
     public static IEnumerable<object[]> Cases =>
-        from name in new[] { "Gpt2", "NeoX", "Llama", "LlamaGqa" }
+        from name in new[] { "Gpt2", "NeoX", "Llama", "LlamaGqa", "Qwen2", "Mistral" }
         from dt in new[] { "f32", "f16", "bf16" }
         select new object[] { name, dt };
 

@@ -243,7 +243,7 @@ public static class NaiveTransformer
                 }
             }
         }
-        if (cfg.AttnBias)
+        if (cfg.AttnBias && cfg.AttnOutBias)
         {
             var bo = w[pre + "b_O"];
             for (int p = 0; p < P; p++) for (int m = 0; m < D; m++) outp[p][m] += bo[m];

@@ -47,7 +47,7 @@ public sealed class NaiveWeights
                 list.Add((p + "attn.b_Q", [h, dh]));
                 list.Add((p + "attn.b_K", [kv, dh]));
                 list.Add((p + "attn.b_V", [kv, dh]));
-                list.Add((p + "attn.b_O", [d]));
+                if (cfg.AttnOutBias) list.Add((p + "attn.b_O", [d]));
             }
             list.Add((p + "mlp.W_in", [d, m]));
             if (cfg.GatedMlp) list.Add((p + "mlp.W_gate", [d, m]));

@@ -31,9 +31,15 @@ public static class TinyConfigs
     /// <summary><see cref="Llama"/> with grouped-query attention: 4 query heads share 2 key/value heads.</summary>
     public static ModelConfig LlamaGqa() => Llama() with { NKeyValueHeads = 2 };
 
+    /// <summary>Qwen2: GQA Llama with biases on q/k/v only (no o_proj bias), tied embeddings.</summary>
+    public static ModelConfig Qwen2() => LlamaGqa() with { AttnBias = true, AttnOutBias = false, TiedEmbeddings = true, RotaryBase = 1_000_000 };
+
+    /// <summary>Mistral: GQA Llama with a sliding window longer than the test sequences (so attention is fully causal).</summary>
+    public static ModelConfig Mistral() => LlamaGqa() with { SlidingWindow = 16 };
+
     public static IEnumerable<object[]> All() =>
     [
-        ["Gpt2"], ["NeoX"], ["Llama"], ["LlamaGqa"],
+        ["Gpt2"], ["NeoX"], ["Llama"], ["LlamaGqa"], ["Qwen2"], ["Mistral"],
     ];
 
     public static ModelConfig ByName(string name) => name switch
@@ -42,6 +48,8 @@ public static class TinyConfigs
         "NeoX" => NeoX(),
         "Llama" => Llama(),
         "LlamaGqa" => LlamaGqa(),
+        "Qwen2" => Qwen2(),
+        "Mistral" => Mistral(),
         _ => throw new ArgumentException($"unknown tiny config '{name}'", nameof(name)),
     };
 }

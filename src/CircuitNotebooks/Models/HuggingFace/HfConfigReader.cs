@@ -6,7 +6,7 @@ namespace CircuitNotebooks.Models;
 /// </summary>
 public static class HfConfigReader
 {
-    public static readonly IReadOnlyList<string> SupportedModelTypes = ["gpt2", "gpt_neox", "llama", "mistral"];
+    public static readonly IReadOnlyList<string> SupportedModelTypes = ["gpt2", "gpt_neox", "llama", "mistral", "qwen2"];
 
     public static ModelConfig Read(string configPath) => FromFields(JsonFields.Load(configPath));
 
@@ -28,7 +28,14 @@ public static class HfConfigReader
         {
             "gpt2" => Gpt2(f),
             "gpt_neox" => GptNeoX(f),
-            "llama" or "mistral" => Llama(f),
+            "llama" => Llama(f),
+            "mistral" => Llama(f) with { SlidingWindow = SlidingWindow(f, "sliding_window") },
+            // Qwen2: Llama with biases on the q/k/v projections only; sliding windows only where use_sliding_window is set.
+            "qwen2" => Llama(f) with
+            {
+                AttnBias = true, AttnOutBias = false, MlpBias = false,
+                SlidingWindow = f.Bool("use_sliding_window", false) ? SlidingWindow(f, "sliding_window") : null,
+            },
             _ => throw new NotSupportedException(
                 $"{f.Source}: model_type '{type}' is not supported (supported: {string.Join(", ", SupportedModelTypes)})."),
         };
@@ -111,6 +118,14 @@ public static class HfConfigReader
             MlpBias = f.Bool("mlp_bias", false),
             TiedEmbeddings = f.Bool("tie_word_embeddings", false),
         };
+    }
+
+    /// <summary>A window at least max_position_embeddings long never restricts attention, so it is dropped.</summary>
+    private static int? SlidingWindow(JsonFields f, string field)
+    {
+        if (f.OptInt(field) is not { } w) return null;
+        if (w <= 0) throw new InvalidDataException($"{f.Source}: field '{field}' must be positive (got {w}).");
+        return w >= (f.OptInt("max_position_embeddings") ?? 2048) ? null : w;
     }
 
     private static Activation Act(JsonFields f, string field, string fallback) => f.String(field, fallback) switch

@@ -47,7 +47,8 @@ public static class HfConfigWriter
     private static JsonObject Gpt2(ModelConfig c)
     {
         Require(c.Norm == NormKind.LayerNorm && !c.Rotary && !c.GatedMlp && !c.ParallelAttnMlp && c.AttnBias && c.MlpBias
-                && c.KvHeads == c.NHeads, c, "anything but LayerNorm, learned positions, biased sequential blocks without GQA");
+                && c.AttnOutBias && c.KvHeads == c.NHeads && c.SlidingWindow is null, c,
+            "anything but LayerNorm, learned positions, biased sequential blocks without GQA or sliding windows");
         return new JsonObject
         {
             ["architectures"] = new JsonArray("GPT2LMHeadModel"),
@@ -64,8 +65,9 @@ public static class HfConfigWriter
 
     private static JsonObject GptNeoX(ModelConfig c)
     {
-        Require(c.Norm == NormKind.LayerNorm && c.Rotary && !c.GatedMlp && c.MlpBias && c.KvHeads == c.NHeads, c,
-            "anything but LayerNorm, rotary, ungated biased MLP without GQA");
+        Require(c.Norm == NormKind.LayerNorm && c.Rotary && !c.GatedMlp && c.MlpBias && c.KvHeads == c.NHeads
+                && (c.AttnOutBias || !c.AttnBias) && c.SlidingWindow is null, c,
+            "anything but LayerNorm, rotary, ungated biased MLP without GQA, q/k/v-only biases or sliding windows");
         double pct = (double)c.RotaryDim / c.DHead;
         Require((int)(pct * c.DHead) == c.RotaryDim, c, $"rotary_dim {c.RotaryDim} exactly as rotary_pct × d_head");
         return new JsonObject
@@ -90,10 +92,13 @@ public static class HfConfigWriter
     {
         Require(c.Norm == NormKind.RmsNorm && c.Rotary && c.RotaryDim == c.DHead && c.GatedMlp && !c.ParallelAttnMlp, c,
             "anything but RMSNorm, full-width rotary, gated MLP, sequential blocks");
-        return new JsonObject
+        bool qwen2 = c.AttnBias && !c.AttnOutBias;
+        Require(!qwen2 || !c.MlpBias, c, "q/k/v-only attention biases together with MLP biases");
+        var (type, arch) = qwen2 ? ("qwen2", "Qwen2ForCausalLM") : c.SlidingWindow is not null ? ("mistral", "MistralForCausalLM") : ("llama", "LlamaForCausalLM");
+        var json = new JsonObject
         {
-            ["architectures"] = new JsonArray("LlamaForCausalLM"),
-            ["model_type"] = "llama",
+            ["architectures"] = new JsonArray(arch),
+            ["model_type"] = type,
             ["num_hidden_layers"] = c.NLayers,
             ["hidden_size"] = c.DModel,
             ["num_attention_heads"] = c.NHeads,
@@ -103,8 +108,18 @@ public static class HfConfigWriter
             ["rms_norm_eps"] = c.NormEps,
             ["hidden_act"] = ActName(c.Act),
             ["rope_theta"] = c.RotaryBase,
-            ["attention_bias"] = c.AttnBias,
-            ["mlp_bias"] = c.MlpBias,
         };
+        if (qwen2)
+        {
+            json["use_sliding_window"] = c.SlidingWindow is not null;
+            json["sliding_window"] = c.SlidingWindow;
+        }
+        else
+        {
+            json["attention_bias"] = c.AttnBias;
+            json["mlp_bias"] = c.MlpBias;
+            if (c.SlidingWindow is { } w) json["sliding_window"] = w;
+        }
+        return json;
     }
 }

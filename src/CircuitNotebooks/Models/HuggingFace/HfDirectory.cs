@@ -3,7 +3,7 @@ using static TorchSharp.torch;
 namespace CircuitNotebooks.Models;
 
 /// <summary>
-/// A Hugging Face model folder (config.json, safetensors weights, tokenizer files): finds the pieces, says clearly
+/// A Hugging Face model folder (config.json, safetensors or pytorch_model.bin weights, tokenizer files): finds the pieces, says clearly
 /// which one is missing, and saves a model in the same layout. HookedTransformer.FromPretrained/SavePretrained sit on this.
 /// </summary>
 public sealed class HfDirectory
@@ -13,13 +13,13 @@ public sealed class HfDirectory
 
     private HfDirectory(string path) => Path = path;
 
-    /// <summary>Opens a folder that holds config.json and safetensors weights.</summary>
+    /// <summary>Opens a folder that holds config.json and safetensors (preferred) or pytorch_model.bin weights.</summary>
     public static HfDirectory Open(string path)
     {
         if (!Directory.Exists(path)) throw new DirectoryNotFoundException($"Model folder not found: {path}");
         var dir = new HfDirectory(System.IO.Path.GetFullPath(path));
         if (!File.Exists(dir.ConfigPath)) throw new FileNotFoundException($"{path}: config.json is missing; it is needed to know the architecture.", dir.ConfigPath);
-        _ = dir.SafetensorsFiles();
+        _ = dir.WeightFiles();
         return dir;
     }
 
@@ -27,7 +27,29 @@ public sealed class HfDirectory
 
     public HfTokenizer LoadTokenizer() => HfTokenizer.Load(Path);
 
-    /// <summary>The weight files: the index's shards, or model.safetensors, or the folder's only *.safetensors.</summary>
+    /// <summary>
+    /// The weights to load: safetensors when present (see <see cref="SafetensorsFiles"/>), else pytorch_model.bin or its
+    /// shard index, read without executing pickled code.
+    /// </summary>
+    public IReadOnlyList<string> WeightFiles()
+    {
+        if (TryPyTorchFile() is { } bin && !Directory.EnumerateFiles(Path, "*.safetensors").Any()
+            && !File.Exists(System.IO.Path.Combine(Path, SafetensorsShards.IndexFileName)))
+            return [bin];
+        return SafetensorsFiles();
+    }
+
+    private string? TryPyTorchFile()
+    {
+        foreach (var name in new[] { PyTorchCheckpoint.IndexFileName, PyTorchCheckpoint.SingleFileName })
+        {
+            var p = System.IO.Path.Combine(Path, name);
+            if (File.Exists(p)) return p;
+        }
+        return null;
+    }
+
+    /// <summary>The safetensors files: the index's shards, or model.safetensors, or the folder's only *.safetensors.</summary>
     public IReadOnlyList<string> SafetensorsFiles()
     {
         var index = System.IO.Path.Combine(Path, SafetensorsShards.IndexFileName);
@@ -40,7 +62,7 @@ public sealed class HfDirectory
             throw new FileNotFoundException($"{Path}: {any.Count} .safetensors files but no {SafetensorsShards.IndexFileName} to say which tensor lives where.");
         bool hasBin = Directory.GetFiles(Path, "*.bin").Length > 0 || Directory.GetFiles(Path, "*.pt").Length > 0;
         throw new FileNotFoundException($"{Path}: no safetensors weights found" + (hasBin
-            ? " (only PyTorch pickle .bin/.pt files, which are not read; convert them with safetensors' convert script or save_pretrained(safe_serialization=True))."
+            ? $" (and no {PyTorchCheckpoint.SingleFileName} or {PyTorchCheckpoint.IndexFileName}; other .bin/.pt names are not read)."
             : "."));
     }
 
@@ -54,8 +76,15 @@ public sealed class HfDirectory
     public Dictionary<string, Tensor> LoadTransformerLensWeights(ModelConfig cfg, ScalarType? dtype = null, Device? device = null)
     {
         using var scope = NewDisposeScope();
-        using var shards = OpenWeights();
-        var hf = shards.LoadAll(dtype, device);
+        var file = WeightFiles()[0];
+        Dictionary<string, Tensor> hf;
+        if (file.EndsWith(".bin", StringComparison.Ordinal) || file.EndsWith(PyTorchCheckpoint.IndexFileName, StringComparison.Ordinal))
+            hf = PyTorchCheckpoint.Load(file, dtype, device);
+        else
+        {
+            using var shards = OpenWeights();
+            hf = shards.LoadAll(dtype, device);
+        }
         var tl = HfWeightMap.ToTransformerLens(cfg, hf);
         foreach (var t in tl.Values) t.MoveToOuterDisposeScope();
         return tl;

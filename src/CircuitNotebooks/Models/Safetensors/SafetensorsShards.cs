@@ -64,7 +64,8 @@ public sealed class SafetensorsShards : IDisposable
         return new SafetensorsShards(opened.Values.ToList(), byTensor);
     }
 
-    private static Dictionary<string, string> ReadWeightMap(string indexPath)
+    /// <summary>An HF shard index (safetensors or pytorch_model.bin): tensor name → shard file in the same folder.</summary>
+    internal static Dictionary<string, string> ReadWeightMap(string indexPath)
     {
         JsonNode? root;
         try { root = JsonNode.Parse(File.ReadAllText(indexPath)); }

@@ -1,50 +1,60 @@
-using System.Text;
-
 namespace CircuitNotebooks.Models;
 
 /// <summary>
-/// A Hugging Face tokenizer loaded from a model folder: byte-level BPE (GPT-2, Pythia) or WordLevel, from
-/// tokenizer.json or vocab.json + merges.txt. Ids match the HF fast tokenizer for these formats; other formats are
-/// refused with <see cref="NotSupportedException"/> rather than approximated.
+/// A Hugging Face tokenizer loaded from a model folder: tokenizer.json (byte-level BPE as in GPT-2/Pythia/Llama 3/Qwen2,
+/// SentencePiece-style BPE with byte fallback as in Llama 2/Mistral, WordLevel), vocab.json + merges.txt, or a
+/// SentencePiece tokenizer.model. Ids match the HF fast tokenizer for these formats; other formats are refused with
+/// <see cref="NotSupportedException"/> rather than approximated.
 /// </summary>
 public sealed partial class HfTokenizer : ITokenizer
 {
     private readonly ITokenModel _model;
     private readonly Dictionary<string, int> _added;
     private readonly Dictionary<int, string> _addedById;
-    private readonly AddedTokenSplitter _splitter;
-    private readonly bool _nfc;
+    private readonly AddedTokenSplitter _rawSplitter;
+    private readonly AddedTokenSplitter _normalizedSplitter;
+    private readonly TextNormalizer _normalizer;
 
     public int VocabSize { get; }
     public int? BosId { get; }
     public int? EosId { get; }
     public int? PadId { get; }
-    /// <summary>"ByteLevelBPE" or "WordLevel".</summary>
-    public string Kind => _model is WordLevelModel ? "WordLevel" : "ByteLevelBPE";
+    /// <summary>"ByteLevelBPE", "BPE" (SentencePiece-style: tokenizer.json with byte fallback, or tokenizer.model) or "WordLevel".</summary>
+    public string Kind => _model.Kind;
 
-    internal HfTokenizer(ITokenModel model, IReadOnlyDictionary<string, int> added, bool nfc, int? bos, int? eos, int? pad)
+    internal HfTokenizer(ITokenModel model, IReadOnlyList<AddedToken> added, TextNormalizer normalizer, int? bos, int? eos, int? pad)
     {
         _model = model;
-        _added = new Dictionary<string, int>(added, StringComparer.Ordinal);
+        _normalizer = normalizer;
+        _added = new Dictionary<string, int>(StringComparer.Ordinal);
         _addedById = new Dictionary<int, string>();
-        foreach (var (k, v) in _added) _addedById.TryAdd(v, k);
-        _splitter = new AddedTokenSplitter(_added);
-        _nfc = nfc;
+        foreach (var t in added)
+        {
+            _added.TryAdd(t.Content, t.Id);
+            _addedById.TryAdd(t.Id, t.Content);
+        }
+        // Like HF: normalized added tokens are looked for in normalized text, in their normalized spelling.
+        bool Normalized(AddedToken t) => t.IsNormalized && !normalizer.IsIdentity;
+        _rawSplitter = new AddedTokenSplitter(added.Where(t => !Normalized(t)));
+        _normalizedSplitter = new AddedTokenSplitter(added.Where(Normalized).Select(t => t with { Content = normalizer.Normalize(t.Content) }));
         BosId = bos;
         EosId = eos;
         PadId = pad ?? eos;
-        VocabSize = Math.Max(model.MaxId, _added.Count == 0 ? -1 : _added.Values.Max()) + 1;
+        VocabSize = Math.Max(model.MaxId, added.Count == 0 ? -1 : added.Max(t => t.Id)) + 1;
     }
 
     public IReadOnlyList<int> Encode(string text)
     {
         ArgumentNullException.ThrowIfNull(text);
-        if (_nfc) text = text.Normalize(NormalizationForm.FormC);
         var ids = new List<int>();
-        foreach (var (piece, addedId) in _splitter.Split(text))
+        foreach (var (raw, rawStart, addedId) in _rawSplitter.Split(text))
         {
-            if (addedId is { } id) ids.Add(id);
-            else ids.AddRange(_model.EncodeSegment(piece));
+            if (addedId is { } id) { ids.Add(id); continue; }
+            foreach (var (piece, start, normalizedAddedId) in _normalizedSplitter.Split(_normalizer.Normalize(raw)))
+            {
+                if (normalizedAddedId is { } nid) ids.Add(nid);
+                else ids.AddRange(_model.EncodeSegment(piece, atTextStart: rawStart == 0 && start == 0));
+            }
         }
         return ids;
     }
@@ -55,7 +65,7 @@ public sealed partial class HfTokenizer : ITokenizer
         var run = new List<int>();
         void Flush()
         {
-            if (run.Count > 0) pieces.Add(_model.DecodeRun(run));
+            if (run.Count > 0) pieces.Add(_model.DecodeRun(run, atTextStart: pieces.Count == 0));
             run.Clear();
         }
         foreach (var id in ids)
@@ -67,9 +77,11 @@ public sealed partial class HfTokenizer : ITokenizer
         return string.Join(_model.PieceSeparator, pieces);
     }
 
-    public string TokenToString(int id) => Decode([id]);
+    /// <summary>The surface string of one token: its text with the dummy-prefix space kept (" Paris", not "Paris").</summary>
+    public string TokenToString(int id) =>
+        _addedById.TryGetValue(id, out var a) ? a : _model.DecodeRun([id], atTextStart: false);
 
-    /// <summary>The id of a vocabulary or added token given in its stored form (e.g. "Ġthe"), if any.</summary>
+    /// <summary>The id of a vocabulary or added token given in its stored form (e.g. "Ġthe", "▁the"), if any.</summary>
     public int? TokenToId(string token) =>
         _added.TryGetValue(token, out var a) ? a
         : _model.Vocabulary.Where(v => v.Token == token).Select(v => (int?)v.Id).FirstOrDefault();

@@ -19,6 +19,7 @@ internal sealed partial class WordLevelModel : ITokenModel
     private readonly int? _unkId;
     private readonly WordSplit _split;
 
+    public string Kind => "WordLevel";
     public int MaxId { get; }
     public string PieceSeparator => " ";
     public IEnumerable<(string Token, int Id)> Vocabulary => _vocab.Select(kv => (kv.Key, kv.Value));
@@ -41,7 +42,7 @@ internal sealed partial class WordLevelModel : ITokenModel
         ? WhitespacePattern().Matches(text).Select(m => m.Value)
         : text.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
 
-    public IReadOnlyList<int> EncodeSegment(string segment)
+    public IReadOnlyList<int> EncodeSegment(string segment, bool atTextStart)
     {
         var ids = new List<int>();
         foreach (var w in Words(segment, _split))
@@ -54,7 +55,7 @@ internal sealed partial class WordLevelModel : ITokenModel
     }
 
     /// <summary>HF WordLevel has no decoder: tokens are joined with single spaces.</summary>
-    public string DecodeRun(IReadOnlyList<int> ids) =>
+    public string DecodeRun(IReadOnlyList<int> ids, bool atTextStart) =>
         string.Join(" ", ids.Select(id => IdToToken(id) ?? throw new ArgumentOutOfRangeException(nameof(ids), $"token id {id} is not in the vocabulary")));
 
     public string? IdToToken(int id) => _idToToken.GetValueOrDefault(id);

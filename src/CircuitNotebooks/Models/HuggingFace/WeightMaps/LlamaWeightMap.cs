@@ -4,7 +4,7 @@ using static CircuitNotebooks.Models.HfWeightMap;
 namespace CircuitNotebooks.Models;
 
 /// <summary>
-/// Llama / Mistral: separate q/k/v/o Linear projections ([out, in]); k and v have n_kv_heads heads. Weights are
+/// Llama / Mistral / Qwen2 (q/k/v biases without an o_proj bias): separate q/k/v/o Linear projections ([out, in]); k and v have n_kv_heads heads. Weights are
 /// already in the rotate_half rotary layout, so no permutation. gate_proj → W_gate, up_proj → W_in, down_proj → W_out.
 /// </summary>
 internal static class LlamaWeightMap
@@ -30,7 +30,7 @@ internal static class LlamaWeightMap
                 if (c.AttnBias && r.Take($"{hp}self_attn.{hfName}.bias", heads * dh) is { } b) tl[B(l, $"attn.b_{x}")] = b.reshape(heads, dh).contiguous();
             }
             if (r.Take(hp + "self_attn.o_proj.weight", d, c.NHeads * dh) is { } o) tl[B(l, "attn.W_O")] = HeadLayout.SplitOut(HeadLayout.T(o), c.NHeads);
-            if (c.AttnBias && r.Take(hp + "self_attn.o_proj.bias", d) is { } ob) tl[B(l, "attn.b_O")] = HeadLayout.Share(ob);
+            if (c.AttnBias && c.AttnOutBias && r.Take(hp + "self_attn.o_proj.bias", d) is { } ob) tl[B(l, "attn.b_O")] = HeadLayout.Share(ob);
             foreach (var (hfName, tlName) in MlpIn)
             {
                 if (r.Take($"{hp}mlp.{hfName}.weight", c.DMlp, d) is { } w) tl[B(l, "mlp." + tlName)] = HeadLayout.T(w);
@@ -67,7 +67,7 @@ internal static class LlamaWeightMap
                 if (c.AttnBias && r.Take(B(l, $"attn.b_{x}"), heads, dh) is { } b) hf[$"{hp}self_attn.{hfName}.bias"] = b.reshape(-1).contiguous();
             }
             if (r.Take(B(l, "attn.W_O"), c.NHeads, dh, d) is { } o) hf[hp + "self_attn.o_proj.weight"] = HeadLayout.T(HeadLayout.MergeOut(o));
-            if (c.AttnBias && r.Take(B(l, "attn.b_O"), d) is { } ob) hf[hp + "self_attn.o_proj.bias"] = HeadLayout.Share(ob);
+            if (c.AttnBias && c.AttnOutBias && r.Take(B(l, "attn.b_O"), d) is { } ob) hf[hp + "self_attn.o_proj.bias"] = HeadLayout.Share(ob);
             foreach (var (hfName, tlName) in MlpIn)
             {
                 if (r.Take(B(l, "mlp." + tlName), d, c.DMlp) is { } w) hf[$"{hp}mlp.{hfName}.weight"] = HeadLayout.T(w);
