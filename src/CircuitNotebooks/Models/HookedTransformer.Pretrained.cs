@@ -23,7 +23,7 @@ public sealed partial class HookedTransformer
             // HF GPT-2 / GPT-NeoX / Llama checkpoints have no unembedding bias: the zero one stays frozen, so a
             // fine-tuned model still saves back in the checkpoint's own layout.
             using (no_grad())
-                if (model.unembed_b_U.abs().max().item<float>() == 0) model.unembed_b_U.requires_grad_(false);
+                if (model.unembed_b_U.eq(0).all().item<bool>()) model.unembed_b_U.requires_grad_(false);
             if (loadTokenizer && HasTokenizer(dir.Path)) model.Tokenizer = dir.LoadTokenizer();
             return model;
         }
