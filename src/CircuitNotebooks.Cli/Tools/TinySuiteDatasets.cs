@@ -1,4 +1,11 @@
-namespace CircuitNotebooks.Tasks;
+using CircuitNotebooks.Models;
+using CircuitNotebooks.Circuits;
+using CircuitNotebooks.Circuits.Attribution;
+using CircuitNotebooks.FineTuning;
+using CircuitNotebooks.Tasks;
+using CircuitNotebooks.Hooks;
+using CircuitNotebooks.Patching;
+namespace CircuitNotebooks.Cli.Tools;
 
 /// <summary>
 /// The datasets shipped with the default model (data/datasets): for every tiny-suite task a train and a test split, as

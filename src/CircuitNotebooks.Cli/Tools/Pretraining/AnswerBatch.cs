@@ -1,8 +1,13 @@
+using CircuitNotebooks.Circuits;
+using CircuitNotebooks.Circuits.Attribution;
+using CircuitNotebooks.FineTuning;
+using CircuitNotebooks.Hooks;
+using CircuitNotebooks.Patching;
 using CircuitNotebooks.Models;
 using CircuitNotebooks.Tasks;
 using static TorchSharp.torch;
 
-namespace CircuitNotebooks.FineTuning.Pretraining;
+namespace CircuitNotebooks.Cli.Tools;
 
 /// <summary>
 /// Prompts with single-token answers, right-padded: the model must predict <see cref="Labels"/> at

@@ -1,6 +1,13 @@
+using CircuitNotebooks.Models;
+using CircuitNotebooks.Circuits;
+using CircuitNotebooks.Circuits.Attribution;
+using CircuitNotebooks.FineTuning;
+using CircuitNotebooks.Tasks;
+using CircuitNotebooks.Hooks;
+using CircuitNotebooks.Patching;
 using System.Runtime.InteropServices;
 
-namespace CircuitNotebooks.Native;
+namespace CircuitNotebooks.Cli.Tools;
 
 /// <summary>
 /// Peak resident memory of a piece of work on Linux. glibc keeps freed blocks for reuse, and reuse of memory that is

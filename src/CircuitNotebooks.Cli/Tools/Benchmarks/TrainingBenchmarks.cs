@@ -1,7 +1,13 @@
+using CircuitNotebooks.Circuits;
+using CircuitNotebooks.Circuits.Attribution;
+using CircuitNotebooks.FineTuning;
+using CircuitNotebooks.Tasks;
+using CircuitNotebooks.Hooks;
+using CircuitNotebooks.Patching;
 using CircuitNotebooks.Models;
 using static TorchSharp.torch;
 
-namespace CircuitNotebooks.FineTuning;
+namespace CircuitNotebooks.Cli.Tools;
 
 /// <summary>Training throughput of one fine-tuning mode on the benchmark batch.</summary>
 public sealed record TrainingBenchmarkEntry(

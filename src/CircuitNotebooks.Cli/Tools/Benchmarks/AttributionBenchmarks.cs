@@ -1,11 +1,15 @@
+using CircuitNotebooks.Circuits;
+using CircuitNotebooks.Circuits.Attribution;
+using CircuitNotebooks.FineTuning;
+using CircuitNotebooks.Tasks;
+using CircuitNotebooks.Hooks;
 using System.Diagnostics;
 using CircuitNotebooks.Models;
-using CircuitNotebooks.Native;
 using CircuitNotebooks.Patching;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace CircuitNotebooks.Circuits.Attribution;
+namespace CircuitNotebooks.Cli.Tools;
 
 /// <summary>Measured cost ratios of the attribution pipeline (targets in brackets, see the issue).</summary>
 public sealed record AttributionBenchmarkResult(
@@ -40,7 +44,6 @@ public static class AttributionBenchmarks
     /// <summary>Times the pieces on <paramref name="batch"/> (best of <paramref name="repeats"/> interleaved rounds after a warm-up).</summary>
     public static AttributionBenchmarkResult Run(HookedTransformer model, AttributionBatch batch, int m = 5, int repeats = 3)
     {
-        EdgeForward.Validate(model, batch);
         var g = CircuitGraph.FromConfig(model.Config);
         var options = new AttributionOptions { Method = AttributionMethod.EapIgInputs, Steps = m };
         long tokens = batch.Clean.numel();
