@@ -3,7 +3,7 @@ using CircuitNotebooks.Circuits.Attribution;
 using CircuitNotebooks.Cli.Infrastructure;
 using CircuitNotebooks.FineTuning;
 using CircuitNotebooks.Models;
-using CircuitNotebooks.Models.Benchmarks;
+using CircuitNotebooks.Cli.Tools;
 using CircuitNotebooks.Native;
 using CircuitNotebooks.Patching;
 using Spectre.Console;

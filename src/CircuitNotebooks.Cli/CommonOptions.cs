@@ -1,5 +1,7 @@
 using System.CommandLine;
+using CircuitNotebooks.Cli.Infrastructure;
 using CircuitNotebooks.Cli.Options;
+using CircuitNotebooks.Tasks;
 
 namespace CircuitNotebooks.Cli;
 
@@ -21,4 +23,10 @@ internal static class CommonOptions
     public static Option<int?> IgSteps() => new("--ig-steps") { Description = "EAP-IG interpolation steps m. Default: 5.", HelpName = "m" };
     public static Option<int?> Seed() => new("--seed") { Description = "Seed for data and initialisation. Default: 42.", HelpName = "n" };
     public static Option<string> Out(string @default) => new("--out") { Description = $"Output directory. Default: {@default}.", HelpName = "dir" };
+
+    /// <summary>--task must name a task of the engine's <see cref="TaskCatalog"/>.</summary>
+    public static void CheckTask(string name)
+    {
+        if (!TaskCatalog.Contains(name)) throw CliException.Usage($"unknown task '{name}'. Tasks: {string.Join(", ", TaskCatalog.Names)}.");
+    }
 }

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using CircuitNotebooks.Cli.Infrastructure;
+using CircuitNotebooks.Cli.Tools;
 using CircuitNotebooks.Tasks;
 using Spectre.Console;
 

@@ -3,7 +3,9 @@ using System.Text.Json;
 using CircuitNotebooks.Circuits;
 using CircuitNotebooks.Cli.Infrastructure;
 using CircuitNotebooks.Cli.Options;
+using CircuitNotebooks.Circuits.Attribution;
 using CircuitNotebooks.Cli.Reproduce;
+using CircuitNotebooks.Models;
 using Spectre.Console;
 
 namespace CircuitNotebooks.Cli;
@@ -31,18 +33,20 @@ internal static class DiscoverCommand
             int m = p.GetValue(ig) ?? 5, s = p.GetValue(seed) ?? 42, n = p.GetValue(examples) ?? 32;
             if (m <= 0) throw CliException.Usage($"--ig-steps must be positive (got {m}).");
             if (n <= 0) throw CliException.Usage($"--examples must be positive (got {n}).");
-            TaskCatalog.Validate(taskName);
+            CommonOptions.CheckTask(taskName);
             var dev = ModelLoading.ParseDevice(p.GetValue(device) ?? "cpu");
             var dt = ModelLoading.ParseDType(p.GetValue(dtype) ?? "float32");
             using var hooked = ModelLoading.Load(modelDir, dev, dt);
             using var threads = TorchThreads.For(hooked);
-            var data = TaskData.Create(hooked, taskName, Math.Max(20, n * 10), s);
-            var set = data.Test.Concat(data.Train).Take(n).ToList();
-            using var probe = new CircuitProbe(hooked, set, taskName, budget, m);
-            Discovery found = SpectreReporter.Run(ctx.Out, null, r =>
+            var options = budget.ApplyTo(new DiscoveryOptions
             {
-                using var phase = r.Phase($"EAP-IG (m = {m}) on {set.Count} examples of {taskName}", set.Count);
-                return probe.Discover(hooked, $"{taskName} ({Path.GetFileName(Path.GetFullPath(modelDir))})", new SyncProgress<int>(v => phase.SetValue(v)), ct);
+                Method = AttributionMethod.EapIgInputs, Steps = m, Examples = n, Seed = s,
+                Label = $"{taskName} ({Path.GetFileName(Path.GetFullPath(modelDir))})", Cancellation = ct,
+            });
+            DiscoveryResult found = SpectreReporter.Run(ctx.Out, null, r =>
+            {
+                using var phase = r.Phase($"EAP-IG (m = {m}) on {n} examples of {taskName}", n);
+                return CircuitDiscovery.Discover(hooked, taskName, options with { Progress = new SyncProgress<int>(v => phase.SetValue(v)) });
             });
             var dir = new OutputDirectory(p.GetValue(outDir) ?? "out/discover");
             var c = found.Circuit;
@@ -52,13 +56,13 @@ internal static class DiscoverCommand
             dir.WriteText(table.FileName, table.ToCsv());
             dir.WriteText("summary.json", JsonSerializer.Serialize(new
             {
-                model = modelDir, task = taskName, metric = probe.MetricName, examples = set.Count, ig_steps = m, edges_budget = budget.ToString(),
-                nodes = c.NodeCountInCircuit, edges = c.EdgeCountInCircuit, faithfulness = found.Faithfulness,
+                model = modelDir, task = taskName, metric = found.Circuit.Metadata.Metric, examples = found.Scores.Examples, ig_steps = m, edges_budget = budget.ToString(),
+                nodes = c.NodeCountInCircuit, edges = c.EdgeCountInCircuit, faithfulness = found.Faithfulness!.Normalized,
             }, new JsonSerializerOptions { WriteIndented = true }));
             var t = new Table().Title($"circuit for {taskName}").AddColumns("edge", "score");
             foreach (var row in table.Rows.Take(10)) t.AddRow(Markup.Escape((string)row[0]!), $"{(double)row[1]!:G4}");
             ctx.Out.Write(t);
-            ctx.Out.MarkupLineInterpolated($"{c.NodeCountInCircuit} nodes, {c.EdgeCountInCircuit} edges, faithfulness {found.Faithfulness:F3} ({probe.MetricName}); written to {dir.Root}");
+            ctx.Out.MarkupLineInterpolated($"{c.NodeCountInCircuit} nodes, {c.EdgeCountInCircuit} edges, faithfulness {found.Faithfulness!.Normalized:F3} ({found.Circuit.Metadata.Metric}); written to {dir.Root}");
             return 0;
         });
         return cmd;

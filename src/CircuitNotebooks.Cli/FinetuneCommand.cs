@@ -5,7 +5,8 @@ using CircuitNotebooks.Cli.Infrastructure;
 using CircuitNotebooks.Cli.Options;
 using CircuitNotebooks.Cli.Reproduce;
 using CircuitNotebooks.FineTuning;
-using CircuitNotebooks.FineTuning.Pretraining;
+using CircuitNotebooks.Models;
+using CircuitNotebooks.Tasks;
 using Spectre.Console;
 
 namespace CircuitNotebooks.Cli;
@@ -37,7 +38,7 @@ internal static class FinetuneCommand
             int n = p.GetValue(steps) ?? 100, k = p.GetValue(every) ?? 20, r = p.GetValue(rank) ?? 8, s = p.GetValue(seed) ?? 42, count = p.GetValue(examples) ?? 1000;
             if (!ReproduceSettings.AllMethods.Contains(m)) throw CliException.Usage($"--method must be full, lora or circuitlora (got '{m}').");
             if (n <= 0 || k <= 0 || r <= 0 || count < 20) throw CliException.Usage("--steps, --checkpoint-every and --lora-rank must be positive, --examples at least 20.");
-            TaskCatalog.Validate(taskName);
+            CommonOptions.CheckTask(taskName);
             var dev = ModelLoading.ParseDevice(p.GetValue(device) ?? "cpu");
             var dt = ModelLoading.ParseDType(p.GetValue(dtype) ?? "float32");
             using var hooked = ModelLoading.Load(modelDir, dev, dt);
@@ -50,15 +51,12 @@ internal static class FinetuneCommand
                     int.TryParse(t, NumberStyles.Integer, CultureInfo.InvariantCulture, out var l) && l >= 0 && l < hooked.Config.NLayers
                         ? l : throw CliException.Usage($"--critical-layers: '{t}' is not a layer of this model (0..{hooked.Config.NLayers - 1}).")).Distinct().ToList();
             }
-            var data = TaskData.Create(hooked, taskName, count, s);
-            double before = DefaultModelRecipe.Accuracy(hooked, data.Test);
+            var data = TaskCatalog.Load(hooked, taskName, count, s);
+            double before = Evaluation.ExactMatch(hooked, data.Test);
             var loraConfig = new LoraConfig { Rank = r, Alpha = 2 * r };
             if (layers is not null)
             {
-                var budget = CircuitLoRaPlanner.MatchBudget(hooked.Config, LoRaTargets.AllSeparate(hooked.Config), r, layers.Count);
-                var plan = CircuitLoRaPlanner.Plan(hooked.Config.NLayers, layers, budget.OtherRank, budget.CriticalRank);
-                loraConfig = (loraConfig with { Rank = budget.OtherRank, Alpha = 2 * budget.OtherRank })
-                    .WithLayerPlan(plan.Layers.ToDictionary(kv => kv.Key, kv => (kv.Value.Rank, kv.Value.Alpha)));
+                loraConfig = CircuitLoraPlanner.PlanMatchingLora(hooked.Config, layers, r).Plan.ToLoraConfig(loraConfig);
             }
             using var lora = m == "full" ? null : LoraModel.Attach(hooked, loraConfig, s);
             var cfg = new TrainingConfig
@@ -67,7 +65,7 @@ internal static class FinetuneCommand
                 Seed = s, Schedule = LrScheduleKind.Linear, CheckpointEvery = k,
             };
             var dir = new OutputDirectory(p.GetValue(outDir) ?? "out/finetune");
-            var train = data.Train.Select(e => TrainingExample.FromText(hooked, e.Clean, " " + e.Label)).ToList();
+            var train = data.Train.Select(e => TrainingExample.FromTask(hooked, e)).ToList();
             var trainer = new Trainer(hooked, cfg, lora, dir.PathOf("runs"));
             var result = SpectreReporter.Run(ctx.Out, null, rep =>
             {
@@ -75,7 +73,7 @@ internal static class FinetuneCommand
                 return trainer.Train(train, null, new SyncProgress<TrainingProgress>(x => phase.SetValue(x.Step)), ct, resume: true);
             });
             if (result.Cancelled) throw new OperationCanceledException(ct);
-            double after = DefaultModelRecipe.Accuracy(hooked, data.Test);
+            double after = Evaluation.ExactMatch(hooked, data.Test);
             long trainable = lora?.TrainableParameterCount ?? hooked.ParameterCount;
             var loss = new CsvTable("loss.csv", ["step", "loss"]);
             for (int i = 0; i < result.Losses.Count; i++) loss.Add(i + 1, result.Losses[i]);

@@ -1,7 +1,7 @@
 using CircuitNotebooks.Models;
 using System.CommandLine;
 using CircuitNotebooks.Cli.Infrastructure;
-using CircuitNotebooks.FineTuning.Pretraining;
+using CircuitNotebooks.Cli.Tools;
 using Spectre.Console;
 
 namespace CircuitNotebooks.Cli;

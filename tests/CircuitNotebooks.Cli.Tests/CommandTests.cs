@@ -19,7 +19,7 @@ public sealed class CommandTests
         var circuit = CircuitFile.Load(Path.Combine(outDir, "circuit.json"), model.Config);
         // Top 20 edges, then pruning can only remove some.
         Assert.InRange(circuit.EdgeCountInCircuit, 1, 20);
-        var ranked = circuit.Layout.RealEdges().Select(i => Math.Abs(circuit.Scores[i])).OrderDescending().ToList();
+        var ranked = circuit.Graph.RealEdges().Select(i => Math.Abs(circuit.Scores[i])).OrderDescending().ToList();
         foreach (var e in circuit.EdgesInCircuit()) Assert.True(Math.Abs(e.Score) >= ranked[19], $"{e.Name} is not among the top 20");
         var edgesCsv = Csv.Read(Path.Combine(outDir, "edges.csv"));
         Assert.Equal(circuit.EdgeCountInCircuit, edgesCsv.Count);

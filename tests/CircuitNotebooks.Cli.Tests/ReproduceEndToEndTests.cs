@@ -6,6 +6,7 @@ using CircuitNotebooks.Cli.Infrastructure;
 using CircuitNotebooks.Cli.Options;
 using CircuitNotebooks.Cli.Reproduce;
 using CircuitNotebooks.Models;
+using CircuitNotebooks.Tasks;
 using Xunit;
 using static TorchSharp.torch;
 
@@ -103,7 +104,7 @@ public sealed class ReproduceEndToEndTests(ReproduceRun run)
     public void AccuracyAndFaithfulnessInTheCsvsMatchTheEngineOnTheSavedCircuits()
     {
         using var model = HookedTransformer.FromPretrained(TinyModel.Path);
-        var data = TaskData.Create(model, "addsub", 60, 5);
+        var data = TaskCatalog.Load(model, "addsub", 60, 5);
 
         // Accuracy before fine-tuning, one prompt at a time with no padding: argmax at the last position.
         int hits = 0;
@@ -118,7 +119,7 @@ public sealed class ReproduceEndToEndTests(ReproduceRun run)
         foreach (var row in summary) Assert.Equal((double)hits / data.Test.Count, row["accuracy_before"], 12);
 
         // Faithfulness of the stored base circuit, re-evaluated on the same probe examples.
-        using var probe = new CircuitProbe(model, data.Test.Take(32).ToList(), "addsub", EdgeBudget.Default, 2);
+        using var probe = new CircuitProbe(model, data.Test.Take(32).ToList(), "addsub", new DiscoveryOptions { Steps = 2 });
         var circuit = CircuitFile.Load(P("circuits/base/base.json"), model.Config);
         double faith = probe.Faithfulness(model, circuit);
         Assert.Equal(faith, Csv.Read(P("similarity_full.csv"))[0]["faithfulness"], 12);

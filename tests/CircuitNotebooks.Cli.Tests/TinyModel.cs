@@ -1,4 +1,4 @@
-using CircuitNotebooks.FineTuning.Pretraining;
+using CircuitNotebooks.Cli.Tools;
 
 namespace CircuitNotebooks.Cli.Tests;
 

@@ -16,6 +16,8 @@ public static class CliErrors
             _ when IsDiskFull(e) => (ExitCodes.DiskFull,
                 $"out of disk space ({e.Message.TrimEnd('.')}). Free some space and run the same command again: finished work is kept."),
             JsonException j => (ExitCodes.BadInput, j.Message),
+            // A task the model's tokenizer cannot score: pick another --task or --model.
+            Tasks.TaskValidationException t => (ExitCodes.BadInput, t.Message + " Pick another --task or --model."),
             _ => (ExitCodes.Failure, e.Message),
         };
     }

@@ -27,12 +27,9 @@ public readonly record struct EdgeBudget(double? Percent, int? Count)
     private static Infrastructure.CliException Bad(string text, string source) => Infrastructure.CliException.Usage(
         $"{source} must be a percentage in (0%, 100%] such as 5% or a positive edge count such as 200 (got '{text}').");
 
-    /// <summary>The edge count for a graph with <paramref name="realEdges"/> edges (at least 1, at most all).</summary>
-    public int EdgesFor(int realEdges)
-    {
-        int n = Percent is double p ? CircuitSelection.EdgesForFraction(realEdges, p / 100) : Count!.Value;
-        return Math.Clamp(n, 1, realEdges);
-    }
+    /// <summary>This budget as discovery options (a fraction of the real edges, or a count).</summary>
+    public DiscoveryOptions ApplyTo(DiscoveryOptions options) =>
+        Percent is double p ? options with { EdgeFraction = p / 100, EdgeCount = null } : options with { EdgeCount = Count };
 
     public override string ToString() => Percent is double p ? p.ToString("R", CultureInfo.InvariantCulture) + "%" : Count!.Value.ToString(CultureInfo.InvariantCulture);
 }

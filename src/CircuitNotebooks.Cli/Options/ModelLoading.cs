@@ -51,9 +51,6 @@ public static class ModelLoading
         {
             throw CliException.BadInput($"--model '{directory}' could not be loaded: {e.Message}", e);
         }
-        // HF GPT-NeoX / Llama checkpoints have no unembedding bias: a zero one stays frozen so a fine-tuned model saves back.
-        using (no_grad())
-            if (model.unembed_b_U.abs().max().item<float>() == 0) model.unembed_b_U.requires_grad_(false);
         if (requireTokenizer && model.Tokenizer is null)
         {
             model.Dispose();
@@ -63,21 +60,3 @@ public static class ModelLoading
     }
 }
 
-/// <summary>
-/// One torch thread for small models on CPU while alive (threading costs more than it gains at d_model ≤ 256 and
-/// spin-waits badly on a shared machine); restores the previous count on dispose.
-/// </summary>
-public sealed class TorchThreads : IDisposable
-{
-    private readonly int _previous = get_num_threads();
-
-    private TorchThreads(bool single)
-    {
-        if (single) set_num_threads(1);
-    }
-
-    public static TorchThreads For(HookedTransformer model) =>
-        new(model.Device.type == TorchSharp.DeviceType.CPU && model.Config.DModel <= 256);
-
-    public void Dispose() => set_num_threads(_previous);
-}

@@ -2,7 +2,6 @@ using CircuitNotebooks.Circuits;
 using CircuitNotebooks.Cli.Infrastructure;
 using CircuitNotebooks.Cli.Options;
 using CircuitNotebooks.FineTuning;
-using CircuitNotebooks.FineTuning.Pretraining;
 using CircuitNotebooks.Models;
 using CircuitNotebooks.Tasks;
 using static TorchSharp.torch;
@@ -32,9 +31,9 @@ public sealed class ReproducePipeline(ReproduceSettings s, IRunReporter reporter
             // Model and task are checked before anything is written to --out.
             using var baseModel = Load();
             using var threads = TorchThreads.For(baseModel);
-            var data = TaskData.Create(baseModel, s.Task, s.Examples, s.Seed);
+            var data = TaskCatalog.Load(baseModel, s.Task, s.Examples, s.Seed);
             var probeSet = data.Test.Take(s.AttributionExamples).ToList();
-            using var probe = new CircuitProbe(baseModel, probeSet, s.Task, s.Edges, s.IgSteps);
+            using var probe = new CircuitProbe(baseModel, probeSet, s.Task, s.DiscoveryOptions);
 
             var dir = new OutputDirectory(s.Out);
             _store = new RunStore(dir);
@@ -77,9 +76,9 @@ public sealed class ReproducePipeline(ReproduceSettings s, IRunReporter reporter
     private BaseResult SaveBase(HookedTransformer model, TaskData data, CircuitProbe probe, StoredCircuit baseCircuit)
     {
         using var phase = reporter.Phase("base model: accuracy and faithfulness curve", 2);
-        double accuracy = DefaultModelRecipe.Accuracy(model, data.Test);
+        double accuracy = Evaluation.ExactMatch(model, data.Test);
         phase.Advance();
-        var budgets = Budgets(baseCircuit.Circuit.Layout.EdgeCount);
+        var budgets = Budgets(baseCircuit.Circuit.Graph.EdgeCount);
         var curve = probe.Curves(model, [baseCircuit.Circuit], budgets)[0];
         phase.Advance();
         var result = new BaseResult(accuracy, budgets, curve, probe.MetricName, data.Train.Count, data.Test.Count, probe.Examples);
@@ -96,7 +95,7 @@ public sealed class ReproducePipeline(ReproduceSettings s, IRunReporter reporter
         if (_store.TryLoadCircuit(rel, model.Config) is { } stored) return stored;
         using var phase = reporter.Phase($"circuit: {label} (EAP-IG, m = {s.IgSteps})", probe.Examples);
         var d = probe.Discover(model, label, new SyncProgress<int>(n => phase.SetValue(n)), ct);
-        return _store.SaveCircuit(rel, d.Circuit, d.Faithfulness);
+        return _store.SaveCircuit(rel, d.Circuit, d.Faithfulness!.Normalized);
     }
 
     /// <summary>Steps whose circuits are analysed: every --checkpoint-every steps, and the last step.</summary>
@@ -128,22 +127,19 @@ public sealed class ReproducePipeline(ReproduceSettings s, IRunReporter reporter
             else if (method == "circuitlora")
             {
                 var loraRun = earlier.Single(r => r.Method == "lora");
-                int k = s.CriticalLayers ?? Math.Max(1, Math.Min(CircuitLoRaPlanner.DefaultCriticalLayers, model.Config.NLayers / 2));
+                int k = s.CriticalLayers ?? Math.Max(1, Math.Min(CircuitLoraPlanner.DefaultCriticalLayers, model.Config.NLayers / 2));
                 k = Math.Min(k, model.Config.NLayers);
-                var budget = CircuitLoRaPlanner.MatchBudget(model.Config, LoRaTargets.AllSeparate(model.Config), s.LoraRank, k);
-                layerChange = CircuitLoRaPlanner.LayerEdgeChange(baseCircuit.Circuit, loraRun.Circuits[^1].Circuit);
-                var plan = CircuitLoRaPlanner.Plan(model.Config.NLayers, CircuitLoRaPlanner.CriticalLayers(layerChange, k: k),
-                    budget.OtherRank, budget.CriticalRank);
+                layerChange = CircuitLoraPlanner.LayerEdgeChange(baseCircuit.Circuit, loraRun.Circuits[^1].Circuit);
+                var (plan, budget) = CircuitLoraPlanner.PlanMatchingLora(model.Config, CircuitLoraPlanner.CriticalLayers(layerChange, k: k), s.LoraRank);
                 (critical, ro, rc) = ([.. plan.CriticalLayers], budget.OtherRank, budget.CriticalRank);
                 reporter.Log($"CircuitLoRA: critical layers {string.Join(",", critical)}; r_o = {ro}, r_c = {rc} " +
                              $"(LoRA r = {s.LoraRank} on every layer has {budget.TargetParameters:N0} parameters, this plan {budget.PlanParameters:N0})");
-                lora = LoraModel.Attach(model, (loraConfig with { Rank = budget.OtherRank, Alpha = 2 * budget.OtherRank })
-                    .WithLayerPlan(plan.Layers.ToDictionary(kv => kv.Key, kv => (kv.Value.Rank, kv.Value.Alpha))), s.Seed);
+                lora = LoraModel.Attach(model, plan.ToLoraConfig(loraConfig), s.Seed);
             }
             long trainable = lora?.TrainableParameterCount ?? model.parameters().Where(x => x.requires_grad).Sum(x => x.numel());
             double ratio = (double)trainable / model.ParameterCount;
 
-            var examples = data.Train.Select(e => TrainingExample.FromText(model, e.Clean, " " + e.Label)).ToList();
+            var examples = data.Train.Select(e => TrainingExample.FromTask(model, e)).ToList();
             var cfg = new TrainingConfig
             {
                 Steps = s.Steps, BatchSize = s.BatchSize, LearningRate = lora is null ? s.FullLearningRate : s.LoraLearningRate,
@@ -164,11 +160,11 @@ public sealed class ReproducePipeline(ReproduceSettings s, IRunReporter reporter
                     if (lora is not null) lora.Training = false;
                     var d = probe.Discover(model, $"{method} step {p.Step}", null, ct);
                     if (lora is not null) lora.Training = wasTraining;
-                    _store.SaveCircuit(CircuitRel(p.Step), d.Circuit, d.Faithfulness);
+                    _store.SaveCircuit(CircuitRel(p.Step), d.Circuit, d.Faithfulness!.Normalized);
                     circuits.Advance();
                     if (!s.KeepCheckpoints) DropOlderCheckpoints(runDir, p.Step, st => st == 0 || _store.HasCircuit(CircuitRel(st)));
                     reporter.Log($"  {method} step {p.Step}: loss {p.Loss:F4}, circuit {d.Circuit.NodeCountInCircuit} nodes / " +
-                                 $"{d.Circuit.EdgeCountInCircuit} edges, faithfulness {d.Faithfulness:F3}");
+                                 $"{d.Circuit.EdgeCountInCircuit} edges, faithfulness {d.Faithfulness!.Normalized:F3}");
                 });
                 var result = trainer.Train(examples, null, onStep, ct, resume: true);
                 if (result.Cancelled) throw new OperationCanceledException(ct);
@@ -187,14 +183,14 @@ public sealed class ReproducePipeline(ReproduceSettings s, IRunReporter reporter
                             throw new InvalidOperationException($"{runDir}: no checkpoint for step {st}; delete the folder and run again.");
                         manager.LoadInto(info, model, lora);
                         var d = probe.Discover(model, $"{method} step {st}", null, ct);
-                        _store.SaveCircuit(CircuitRel(st), d.Circuit, d.Faithfulness);
+                        _store.SaveCircuit(CircuitRel(st), d.Circuit, d.Faithfulness!.Normalized);
                         circuits.Advance();
                     }
                     manager.LoadInto(infos[s.Steps], model, lora);
                 }
 
                 var series = steps.Select(st => _store.TryLoadCircuit(CircuitRel(st), model.Config)!).Prepend(baseCircuit).ToList();
-                double after = DefaultModelRecipe.Accuracy(model, data.Test);
+                double after = Evaluation.ExactMatch(model, data.Test);
                 var finalCurve = probe.Curves(model, [series[^1].Circuit], baseResult.Budgets)[0];
                 var methodResult = new MethodResult(method, baseResult.Accuracy, after, trainable, ratio, [0, .. steps], result.Losses,
                     finalCurve, critical, ro, rc, layerChange);
@@ -228,8 +224,8 @@ public sealed class ReproducePipeline(ReproduceSettings s, IRunReporter reporter
             foreach (var task in subTasks.Prepend(composite))
             {
                 ct.ThrowIfCancellationRequested();
-                var data = TaskData.Create(model, task, Math.Min(s.Examples, 500), s.Seed);
-                var probe = new CircuitProbe(model, data.Test.Take(s.AttributionExamples).ToList(), task, s.Edges, s.IgSteps);
+                var data = TaskCatalog.Load(model, task, Math.Min(s.Examples, 500), s.Seed);
+                var probe = new CircuitProbe(model, data.Test.Take(s.AttributionExamples).ToList(), task, s.DiscoveryOptions);
                 circuits[task] = CircuitAt(RunStore.CircuitPath("composition", task), model, probe, $"{task} (base model)", ct);
                 if (task == composite) compositeProbe = probe;
                 else probe.Dispose();
@@ -241,7 +237,7 @@ public sealed class ReproducePipeline(ReproduceSettings s, IRunReporter reporter
             using var phase = reporter.Phase("composition: union vs composite faithfulness", 1);
             double unionFaith = compositeProbe!.Faithfulness(model, union);
             _store.SaveCircuit(RunStore.CircuitPath("composition", "union"), union, unionFaith);
-            var budgets = Budgets(comp.Layout.EdgeCount);
+            var budgets = Budgets(comp.Graph.EdgeCount);
             var curves = compositeProbe.Curves(model, [comp, union], budgets);
             var diff = CircuitComparison.Compare(comp, union);
             var result = new CompositionResult(composite, subTasks, circuits[composite].Faithfulness, unionFaith,

@@ -1,6 +1,8 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using CircuitNotebooks.Cli.Infrastructure;
+using CircuitNotebooks.Circuits;
+using CircuitNotebooks.Circuits.Attribution;
 using CircuitNotebooks.Cli.Options;
 
 namespace CircuitNotebooks.Cli.Reproduce;
@@ -23,6 +25,9 @@ public sealed record ReproduceSettings
     public string[] Methods { get; init; } = AllMethods;
     public EdgeBudget Edges { get; init; } = EdgeBudget.Default;
     public int IgSteps { get; init; } = 5;
+    /// <summary>How every circuit of the run is discovered: EAP-IG over inputs with these steps and this edge budget.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public DiscoveryOptions DiscoveryOptions => Edges.ApplyTo(new DiscoveryOptions { Method = AttributionMethod.EapIgInputs, Steps = IgSteps });
     public int Seed { get; init; } = 42;
     public string Out { get; init; } = "out/reproduce";
     /// <summary>Examples generated for the task (90 % train, 10 % test).</summary>
@@ -75,7 +80,7 @@ public sealed record ReproduceSettings
         static void Need(bool ok, string message) { if (!ok) throw CliException.Usage(message); }
         Need(Device is "cpu" or "cuda", $"--device must be cpu or cuda (got '{Device}').");
         ModelLoading.ParseDType(DType);
-        TaskCatalog.Validate(Task);
+        CommonOptions.CheckTask(Task);
         Need(Steps > 0, $"--steps must be positive (got {Steps}).");
         Need(CheckpointEvery > 0, $"--checkpoint-every must be positive (got {CheckpointEvery}).");
         Need(CheckpointEvery <= Steps, $"--checkpoint-every ({CheckpointEvery}) is larger than --steps ({Steps}): no checkpoint would be analysed.");

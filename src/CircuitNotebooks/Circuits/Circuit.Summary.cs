@@ -13,7 +13,7 @@ public sealed partial class Circuit : ISummarizable
             .Add("metric", m.Metric)
             .Add("graph", $"{Graph.ShapeKey}, {Granularity} edges")
             .Add("nodes", $"{NodeCountInCircuit} of {Graph.NodeCount}")
-            .Add("edges", $"{EdgeCountInCircuit:N0} of {Layout.EdgeCount:N0} ({100.0 * EdgeCountInCircuit / Layout.EdgeCount:F2} %)")
+            .Add("edges", $"{EdgeCountInCircuit:N0} of {Graph.EdgeCount:N0} ({100.0 * EdgeCountInCircuit / Graph.EdgeCount:F2} %)")
             .Add("faithfulness", m.Faithfulness)
             .Build();
     }

@@ -3,7 +3,7 @@ namespace CircuitNotebooks.Circuits;
 /// <summary>
 /// Edge scores over a <see cref="CircuitGraph"/> plus which edges and nodes are in the circuit. Immutable: selection,
 /// pruning and composition return new circuits. Arrays are dense and row-major [ForwardCount, DestinationCount]
-/// (see <see cref="EdgeLayout"/>); entries that are not real edges are always score 0 and never in the circuit.
+/// (see <see cref="CircuitGraph"/>); entries that are not real edges are always score 0 and never in the circuit.
 /// Invariant: every in-circuit edge has both endpoint nodes in the circuit.
 /// </summary>
 public sealed partial class Circuit
@@ -12,14 +12,14 @@ public sealed partial class Circuit
     internal readonly bool[] EdgeArray;
     internal readonly bool[] NodeArray;
 
-    public EdgeLayout Layout { get; }
-    public CircuitGraph Graph => Layout.Graph;
-    public EdgeGranularity Granularity => Layout.Granularity;
+    /// <summary>The edge index of the arrays (its granularity says whether destinations are q/k/v inputs or nodes).</summary>
+    public CircuitGraph Graph { get; }
+    public EdgeGranularity Granularity => Graph.Granularity;
     public CircuitMetadata Metadata { get; }
 
-    private Circuit(EdgeLayout layout, float[] scores, bool[] edges, bool[] nodes, CircuitMetadata metadata)
+    private Circuit(CircuitGraph graph, float[] scores, bool[] edges, bool[] nodes, CircuitMetadata metadata)
     {
-        Layout = layout; ScoreArray = scores; EdgeArray = edges; NodeArray = nodes; Metadata = metadata;
+        Graph = graph; ScoreArray = scores; EdgeArray = edges; NodeArray = nodes; Metadata = metadata;
     }
 
     /// <summary>
@@ -27,69 +27,69 @@ public sealed partial class Circuit
     /// accumulate), no edge selected yet. Entries outside each column's upstream prefix are ignored (set to 0).
     /// </summary>
     public static Circuit FromScores(CircuitGraph graph, float[] scores, CircuitMetadata? metadata = null) =>
-        Create(new EdgeLayout(graph, EdgeGranularity.Qkv), scores, null, null, metadata);
+        Create(graph.At(EdgeGranularity.Qkv), scores, null, null, metadata);
 
     /// <summary>
     /// General constructor. <paramref name="edges"/> null → none selected; <paramref name="nodes"/> null → derived
     /// from the edges (a node is in iff it touches an in-circuit edge). Arrays are copied.
     /// </summary>
-    public static Circuit Create(EdgeLayout layout, float[] scores, bool[]? edges, bool[]? nodes, CircuitMetadata? metadata = null)
+    public static Circuit Create(CircuitGraph graph, float[] scores, bool[]? edges, bool[]? nodes, CircuitMetadata? metadata = null)
     {
-        if (scores.Length != layout.Length)
-            throw new ArgumentException($"scores: expected {layout.ForwardCount}×{layout.DestinationCount} = {layout.Length} entries " +
-                $"for graph {layout.Graph.ShapeKey} ({layout.Granularity}), got {scores.Length}.", nameof(scores));
-        if (edges is not null && edges.Length != layout.Length)
-            throw new ArgumentException($"edges: expected {layout.Length} entries, got {edges.Length}.", nameof(edges));
-        if (nodes is not null && nodes.Length != layout.Graph.NodeCount)
-            throw new ArgumentException($"nodes: expected {layout.Graph.NodeCount} entries, got {nodes.Length}.", nameof(nodes));
+        if (scores.Length != graph.DenseLength)
+            throw new ArgumentException($"scores: expected {graph.ForwardCount}×{graph.BackwardCount} = {graph.DenseLength} entries " +
+                $"for graph {graph.ShapeKey} ({graph.Granularity}), got {scores.Length}.", nameof(scores));
+        if (edges is not null && edges.Length != graph.DenseLength)
+            throw new ArgumentException($"edges: expected {graph.DenseLength} entries, got {edges.Length}.", nameof(edges));
+        if (nodes is not null && nodes.Length != graph.NodeCount)
+            throw new ArgumentException($"nodes: expected {graph.NodeCount} entries, got {nodes.Length}.", nameof(nodes));
 
-        var s = new float[layout.Length];
-        var e = new bool[layout.Length];
-        for (int f = 0; f < layout.ForwardCount; f++)
-            for (int d = 0; d < layout.DestinationCount; d++)
+        var s = new float[graph.DenseLength];
+        var e = new bool[graph.DenseLength];
+        for (int f = 0; f < graph.ForwardCount; f++)
+            for (int d = 0; d < graph.BackwardCount; d++)
             {
-                int i = layout.Index(f, d);
-                bool real = layout.IsReal(f, d);
+                int i = graph.EdgeIndex(f, d);
+                bool real = graph.IsRealEdge(f, d);
                 if (real)
                 {
                     if (!float.IsFinite(scores[i]))
-                        throw new ArgumentException($"scores: edge {layout.EdgeName(f, d)} has non-finite score {scores[i]}.", nameof(scores));
+                        throw new ArgumentException($"scores: edge {graph.EdgeName(f, d)} has non-finite score {scores[i]}.", nameof(scores));
                     s[i] = scores[i];
                 }
                 if (edges is not null && edges[i])
                 {
                     if (!real) throw new ArgumentException(
-                        $"edges: ({layout.Graph.ForwardNames[f]} → {layout.DestinationName(d)}) is not an edge of graph {layout.Graph.ShapeKey}.", nameof(edges));
+                        $"edges: ({graph.ForwardNames[f]} → {graph.BackwardNames[d]}) is not an edge of graph {graph.ShapeKey}.", nameof(edges));
                     e[i] = true;
                 }
             }
-        var derived = NodesOf(layout, e);
+        var derived = NodesOf(graph, e);
         bool[] n;
         if (nodes is null) n = derived;
         else
         {
             for (int k = 0; k < derived.Length; k++)
                 if (derived[k] && !nodes[k])
-                    throw new ArgumentException($"nodes: '{layout.Graph.NodeNames[k]}' has in-circuit edges but is marked out of the circuit.", nameof(nodes));
+                    throw new ArgumentException($"nodes: '{graph.NodeNames[k]}' has in-circuit edges but is marked out of the circuit.", nameof(nodes));
             n = (bool[])nodes.Clone();
         }
-        return new Circuit(layout, s, e, n, metadata ?? new CircuitMetadata());
+        return new Circuit(graph, s, e, n, metadata ?? new CircuitMetadata());
     }
 
-    internal static bool[] NodesOf(EdgeLayout layout, bool[] edges)
+    internal static bool[] NodesOf(CircuitGraph graph, bool[] edges)
     {
-        var nodes = new bool[layout.Graph.NodeCount];
+        var nodes = new bool[graph.NodeCount];
         for (int i = 0; i < edges.Length; i++)
-            if (edges[i]) { nodes[layout.ForwardOf(i)] = true; nodes[layout.DestinationNode(layout.DestinationOf(i))] = true; }
+            if (edges[i]) { nodes[graph.ForwardOf(i)] = true; nodes[graph.BackwardNode(graph.BackwardOf(i))] = true; }
         return nodes;
     }
 
     /// <summary>Same scores, a new edge selection; nodes derived from it.</summary>
-    public Circuit WithEdges(bool[] edges, CircuitMetadata? metadata = null) => Create(Layout, ScoreArray, edges, null, metadata ?? Metadata);
-    public Circuit WithMetadata(CircuitMetadata metadata) => new(Layout, ScoreArray, EdgeArray, NodeArray, metadata);
+    public Circuit WithEdges(bool[] edges, CircuitMetadata? metadata = null) => Create(Graph, ScoreArray, edges, null, metadata ?? Metadata);
+    public Circuit WithMetadata(CircuitMetadata metadata) => new(Graph, ScoreArray, EdgeArray, NodeArray, metadata);
 
-    public float Score(int forward, int destination) => ScoreArray[Layout.Index(forward, destination)];
-    public bool IsEdgeInCircuit(int forward, int destination) => EdgeArray[Layout.Index(forward, destination)];
+    public float Score(int forward, int destination) => ScoreArray[Graph.EdgeIndex(forward, destination)];
+    public bool IsEdgeInCircuit(int forward, int destination) => EdgeArray[Graph.EdgeIndex(forward, destination)];
     public bool IsNodeInCircuit(int node) => NodeArray[node];
 
     /// <summary>Row-major scores [ForwardCount, DestinationCount] (a view; do not cast back to an array and write).</summary>
@@ -114,8 +114,8 @@ public sealed partial class Circuit
         for (int i = 0; i < EdgeArray.Length; i++)
             if (EdgeArray[i])
             {
-                int f = Layout.ForwardOf(i), d = Layout.DestinationOf(i);
-                yield return new CircuitEdge(f, d, Layout.EdgeName(f, d), ScoreArray[i]);
+                int f = Graph.ForwardOf(i), d = Graph.BackwardOf(i);
+                yield return new CircuitEdge(f, d, Graph.EdgeName(f, d), ScoreArray[i]);
             }
     }
 

@@ -5,9 +5,8 @@ public static class CircuitComparison
 {
     public static CircuitDiff Compare(Circuit from, Circuit to, int fromIndex = 0, int toIndex = 1)
     {
-        RequireSameLayout(from, to, $"circuits #{fromIndex} and #{toIndex}");
-        var layout = from.Layout;
-        var graph = layout.Graph;
+        RequireSameGraph(from, to, $"circuits #{fromIndex} and #{toIndex}");
+        var graph = from.Graph;
 
         var addedNodes = new List<string>(); var removedNodes = new List<string>();
         var nodeChanged = new bool[graph.NodeCount];
@@ -27,7 +26,7 @@ public static class CircuitComparison
         var addedEdges = new List<string>(); var removedEdges = new List<string>();
         int edgeUnion = 0, edgeInter = 0, touching = 0;
         double sumMin = 0, sumMax = 0;
-        for (int i = 0; i < layout.Length; i++)
+        for (int i = 0; i < graph.DenseLength; i++)
         {
             bool a = from.EdgeArray[i], b = to.EdgeArray[i];
             if (!a && !b) continue;
@@ -35,10 +34,10 @@ public static class CircuitComparison
             double wa = a ? Math.Abs(from.ScoreArray[i]) : 0, wb = b ? Math.Abs(to.ScoreArray[i]) : 0;
             sumMin += Math.Min(wa, wb); sumMax += Math.Max(wa, wb);
             if (a && b) { edgeInter++; continue; }
-            int f = layout.ForwardOf(i), d = layout.DestinationOf(i);
-            (b ? addedEdges : removedEdges).Add(layout.EdgeName(f, d));
+            int f = graph.ForwardOf(i), d = graph.BackwardOf(i);
+            (b ? addedEdges : removedEdges).Add(graph.EdgeName(f, d));
             perLayer[graph.LayerOf(f), b ? 2 : 3]++;
-            if (nodeChanged[f] || nodeChanged[layout.DestinationNode(d)]) touching++;
+            if (nodeChanged[f] || nodeChanged[graph.BackwardNode(d)]) touching++;
         }
 
         var layers = Enumerable.Range(0, graph.NLayers + 1)
@@ -62,9 +61,9 @@ public static class CircuitComparison
         return new CircuitSeriesComparison(vsBase, vsPrev);
     }
 
-    internal static void RequireSameLayout(Circuit a, Circuit b, string what)
+    internal static void RequireSameGraph(Circuit a, Circuit b, string what)
     {
-        if (!a.Layout.SameAs(b.Layout))
+        if (!a.Graph.SameAs(b.Graph))
             throw new ArgumentException($"{what} differ in graph or granularity: {a.Graph.ShapeKey} {a.Granularity} vs " +
                 $"{b.Graph.ShapeKey} {b.Granularity} (collapse with HeadLevelView.Collapse to compare Qkv with Head circuits).");
     }

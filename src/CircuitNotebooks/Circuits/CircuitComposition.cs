@@ -1,7 +1,7 @@
 namespace CircuitNotebooks.Circuits;
 
 /// <summary>
-/// Combining circuits of sub-tasks (science.md §Composition). Scores of the result: for an edge in at least one
+/// Combining circuits of sub-tasks (Wang et al. 2025, composite tasks). Scores of the result: for an edge in at least one
 /// input circuit, the mean of its scores over the circuits that contain it ("average where shared"); for other
 /// edges, the mean over all circuits (so later top-n selection still has a ranking).
 /// </summary>
@@ -30,11 +30,11 @@ public static class CircuitComposition
     {
         if (circuits.Count == 0) throw new ArgumentException("no circuits to combine.", nameof(circuits));
         for (int c = 1; c < circuits.Count; c++)
-            CircuitComparison.RequireSameLayout(circuits[0], circuits[c], $"circuits #0 and #{c}");
-        var layout = circuits[0].Layout;
-        var scores = new float[layout.Length];
-        var edges = new bool[layout.Length];
-        for (int i = 0; i < layout.Length; i++)
+            CircuitComparison.RequireSameGraph(circuits[0], circuits[c], $"circuits #0 and #{c}");
+        var graph = circuits[0].Graph;
+        var scores = new float[graph.DenseLength];
+        var edges = new bool[graph.DenseLength];
+        for (int i = 0; i < graph.DenseLength; i++)
         {
             int inCount = 0; double inSum = 0, allSum = 0;
             foreach (var c in circuits)
@@ -45,7 +45,7 @@ public static class CircuitComposition
             edges[i] = any ? inCount > 0 : inCount == circuits.Count;
             scores[i] = (float)(inCount > 0 ? inSum / inCount : allSum / circuits.Count);
         }
-        var nodes = new bool[layout.Graph.NodeCount];
+        var nodes = new bool[graph.NodeCount];
         for (int n = 0; n < nodes.Length; n++)
             nodes[n] = any ? circuits.Any(c => c.NodeArray[n]) : circuits.All(c => c.NodeArray[n]);
 
@@ -58,6 +58,6 @@ public static class CircuitComposition
             ModelFingerprint = fingerprints.Length == 1 ? fingerprints[0] : null,
             IgSteps = circuits[0].Metadata.IgSteps,
         };
-        return Circuit.Create(layout, scores, edges, nodes, metadata);
+        return Circuit.Create(graph, scores, edges, nodes, metadata);
     }
 }

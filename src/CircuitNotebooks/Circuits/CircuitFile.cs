@@ -86,19 +86,19 @@ public static class CircuitFile
             "head" => EdgeGranularity.Head,
             _ => throw new InvalidDataException($"{source}: field 'granularity' is '{dto.Granularity}', expected 'qkv' or 'head'."),
         };
-        var layout = new EdgeLayout(graph, granularity);
+        var layout = graph.At(granularity);
 
         float[] scores;
         if (dto.AllScores is { } all)
         {
-            if (all.Length != layout.Length)
-                throw new InvalidDataException($"{source}: field 'all_scores' has {all.Length} entries, expected {layout.Length} for {graph.ShapeKey} {granularity}.");
+            if (all.Length != layout.DenseLength)
+                throw new InvalidDataException($"{source}: field 'all_scores' has {all.Length} entries, expected {layout.DenseLength} for {graph.ShapeKey} {granularity}.");
             scores = all;
         }
-        else scores = new float[layout.Length];
+        else scores = new float[layout.DenseLength];
 
         var names = EdgeNameIndex.Build(layout);
-        var edges = new bool[layout.Length];
+        var edges = new bool[layout.DenseLength];
         foreach (var e in dto.Edges ?? [])
         {
             if (e.Edge is null || !names.TryGetValue(e.Edge, out int i))

@@ -13,38 +13,37 @@ public static class CircuitPruning
 {
     public static PrunedCircuit Prune(Circuit circuit)
     {
-        var layout = circuit.Layout;
-        var graph = layout.Graph;
+        var graph = circuit.Graph;
         var edges = circuit.EdgeArray;
 
         var fromInput = new bool[graph.NodeCount];
         fromInput[graph.InputNode] = true;
         for (int node = 1; node < graph.NodeCount; node++)
-            fromInput[node] = layout.DestinationsOf(node).Any(d =>
-                Enumerable.Range(0, layout.PrefixLength(d)).Any(f => fromInput[f] && edges[layout.Index(f, d)]));
+            fromInput[node] = graph.InputsOf(node).Any(d =>
+                Enumerable.Range(0, graph.PrefixLength(d)).Any(f => fromInput[f] && edges[graph.EdgeIndex(f, d)]));
 
         var toLogits = new bool[graph.NodeCount];
         toLogits[graph.LogitsNode] = true;
         for (int node = graph.LogitsNode; node >= 1; node--)
         {
             if (!toLogits[node]) continue;
-            foreach (var d in layout.DestinationsOf(node))
-                for (int f = 0; f < layout.PrefixLength(d); f++)
-                    if (edges[layout.Index(f, d)]) toLogits[f] = true;
+            foreach (var d in graph.InputsOf(node))
+                for (int f = 0; f < graph.PrefixLength(d); f++)
+                    if (edges[graph.EdgeIndex(f, d)]) toLogits[f] = true;
         }
 
         var keepNode = new bool[graph.NodeCount];
         for (int n = 0; n < keepNode.Length; n++) keepNode[n] = fromInput[n] && toLogits[n];
         var keepEdge = new bool[edges.Length];
         for (int i = 0; i < edges.Length; i++)
-            keepEdge[i] = edges[i] && keepNode[layout.ForwardOf(i)] && keepNode[layout.DestinationNode(layout.DestinationOf(i))];
+            keepEdge[i] = edges[i] && keepNode[graph.ForwardOf(i)] && keepNode[graph.BackwardNode(graph.BackwardOf(i))];
 
-        var pruned = Circuit.Create(layout, circuit.ScoreArray, keepEdge, keepNode, circuit.Metadata);
+        var pruned = Circuit.Create(graph, circuit.ScoreArray, keepEdge, keepNode, circuit.Metadata);
         return new PrunedCircuit(pruned, circuit.NodeCountInCircuit, pruned.NodeCountInCircuit,
             circuit.EdgeCountInCircuit, pruned.EdgeCountInCircuit);
     }
 
     /// <summary>Drops nodes that touch no in-circuit edge (weaker than <see cref="Prune"/>; used by composition).</summary>
     public static Circuit DropIsolatedNodes(Circuit circuit) =>
-        Circuit.Create(circuit.Layout, circuit.ScoreArray, circuit.EdgeArray, null, circuit.Metadata);
+        Circuit.Create(circuit.Graph, circuit.ScoreArray, circuit.EdgeArray, null, circuit.Metadata);
 }

@@ -12,13 +12,13 @@ public static class CircuitSelection
 
     public static Circuit TopN(Circuit circuit, int n, ScoreRanking ranking = ScoreRanking.Absolute)
     {
-        var layout = circuit.Layout;
-        if (n < 0 || n > layout.EdgeCount)
-            throw new ArgumentOutOfRangeException(nameof(n), $"edge count {n} outside 0..{layout.EdgeCount} (real edges of {layout.Graph.ShapeKey}).");
-        var order = layout.RealEdges().ToArray();
+        var graph = circuit.Graph;
+        if (n < 0 || n > graph.EdgeCount)
+            throw new ArgumentOutOfRangeException(nameof(n), $"edge count {n} outside 0..{graph.EdgeCount} (real edges of {graph.ShapeKey}).");
+        var order = graph.RealEdges().ToArray();
         // Array.Sort is unstable, so the comparison itself breaks ties by index.
         Array.Sort(order, (a, b) => Compare(circuit, ranking, a, b));
-        var edges = new bool[layout.Length];
+        var edges = new bool[graph.DenseLength];
         for (int k = 0; k < n; k++) edges[order[k]] = true;
         return circuit.WithEdges(edges);
     }
@@ -27,7 +27,7 @@ public static class CircuitSelection
     public static Circuit TopFraction(Circuit circuit, double fraction = DefaultFraction, ScoreRanking ranking = ScoreRanking.Absolute)
     {
         if (!(fraction >= 0 && fraction <= 1)) throw new ArgumentOutOfRangeException(nameof(fraction), $"fraction {fraction} outside [0, 1].");
-        return TopN(circuit, EdgesForFraction(circuit.Layout.EdgeCount, fraction), ranking);
+        return TopN(circuit, EdgesForFraction(circuit.Graph.EdgeCount, fraction), ranking);
     }
 
     public static int EdgesForFraction(int realEdges, double fraction) =>
@@ -36,8 +36,8 @@ public static class CircuitSelection
     /// <summary>All real edges whose key (|score| or score) is ≥ <paramref name="threshold"/>.</summary>
     public static Circuit Threshold(Circuit circuit, float threshold, ScoreRanking ranking = ScoreRanking.Absolute)
     {
-        var edges = new bool[circuit.Layout.Length];
-        foreach (var i in circuit.Layout.RealEdges())
+        var edges = new bool[circuit.Graph.DenseLength];
+        foreach (var i in circuit.Graph.RealEdges())
             edges[i] = Key(circuit.ScoreArray[i], ranking) >= threshold;
         return circuit.WithEdges(edges);
     }
@@ -49,24 +49,24 @@ public static class CircuitSelection
     /// </summary>
     public static Circuit Greedy(Circuit circuit, int n, ScoreRanking ranking = ScoreRanking.Absolute)
     {
-        var layout = circuit.Layout;
-        if (n < 0 || n > layout.EdgeCount)
-            throw new ArgumentOutOfRangeException(nameof(n), $"edge count {n} outside 0..{layout.EdgeCount}.");
-        var edges = new bool[layout.Length];
-        var nodeIn = new bool[layout.Graph.NodeCount];
+        var graph = circuit.Graph;
+        if (n < 0 || n > graph.EdgeCount)
+            throw new ArgumentOutOfRangeException(nameof(n), $"edge count {n} outside 0..{graph.EdgeCount}.");
+        var edges = new bool[graph.DenseLength];
+        var nodeIn = new bool[graph.NodeCount];
         var queue = new PriorityQueue<int, int>(Comparer<int>.Create((a, b) => Compare(circuit, ranking, a, b)));
         void AddNode(int node)
         {
             nodeIn[node] = true;
-            foreach (var d in layout.DestinationsOf(node))
-                for (int f = 0; f < layout.PrefixLength(d); f++) { int i = layout.Index(f, d); queue.Enqueue(i, i); }
+            foreach (var d in graph.InputsOf(node))
+                for (int f = 0; f < graph.PrefixLength(d); f++) { int i = graph.EdgeIndex(f, d); queue.Enqueue(i, i); }
         }
-        AddNode(layout.Graph.LogitsNode);
+        AddNode(graph.LogitsNode);
         for (int taken = 0; taken < n && queue.Count > 0; taken++)
         {
             int i = queue.Dequeue();
             edges[i] = true;
-            int parent = layout.ForwardOf(i);
+            int parent = graph.ForwardOf(i);
             if (!nodeIn[parent]) AddNode(parent);
         }
         return circuit.WithEdges(edges);

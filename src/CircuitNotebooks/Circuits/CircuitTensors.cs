@@ -20,20 +20,15 @@ public static class CircuitTensors
         return Circuit.FromScores(graph, data, metadata);
     }
 
-    /// <summary>In-circuit edge mask as a bool tensor [ForwardCount, DestinationCount] (caller disposes).</summary>
+    /// <summary>In-circuit edge mask as a bool tensor [ForwardCount, BackwardCount] (caller disposes).</summary>
     public static Tensor EdgeMask(Circuit circuit, Device? device = null) =>
-        tensor(circuit.CopyEdgeMask(), [circuit.Layout.ForwardCount, circuit.Layout.DestinationCount], device: device);
+        tensor(circuit.CopyEdgeMask(), [circuit.Graph.ForwardCount, circuit.Graph.BackwardCount], device: device);
 
-    /// <summary>Scores as a float32 tensor [ForwardCount, DestinationCount] (caller disposes).</summary>
+    /// <summary>Scores as a float32 tensor [ForwardCount, BackwardCount] (caller disposes).</summary>
     public static Tensor Scores(Circuit circuit, Device? device = null) =>
-        tensor(circuit.CopyScores(), [circuit.Layout.ForwardCount, circuit.Layout.DestinationCount], device: device);
+        tensor(circuit.CopyScores(), [circuit.Graph.ForwardCount, circuit.Graph.BackwardCount], device: device);
 
     /// <summary>Real-edge mask of a graph as a bool tensor [ForwardCount, BackwardCount] (caller disposes).</summary>
-    public static Tensor RealEdgeMask(CircuitGraph graph, Device? device = null)
-    {
-        var flat = new bool[graph.ForwardCount * graph.BackwardCount];
-        for (int b = 0; b < graph.BackwardCount; b++)
-            for (int f = 0; f < graph.PrefixLength(b); f++) flat[f * graph.BackwardCount + b] = true;
-        return tensor(flat, [graph.ForwardCount, graph.BackwardCount], device: device);
-    }
+    public static Tensor RealEdgeMask(CircuitGraph graph, Device? device = null) =>
+        tensor(graph.RealEdgeMask(), [graph.ForwardCount, graph.BackwardCount], device: device);
 }

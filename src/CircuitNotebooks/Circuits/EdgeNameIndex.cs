@@ -2,12 +2,12 @@ namespace CircuitNotebooks.Circuits;
 
 internal static class EdgeNameIndex
 {
-    /// <summary>Edge name → row-major index, for the real edges of a layout.</summary>
-    public static Dictionary<string, int> Build(EdgeLayout layout)
+    /// <summary>Edge name → row-major index, for the real edges of a graph.</summary>
+    public static Dictionary<string, int> Build(CircuitGraph graph)
     {
-        var map = new Dictionary<string, int>(layout.EdgeCount);
-        foreach (var i in layout.RealEdges())
-            map[layout.EdgeName(layout.ForwardOf(i), layout.DestinationOf(i))] = i;
+        var map = new Dictionary<string, int>(graph.EdgeCount);
+        foreach (var i in graph.RealEdges())
+            map[graph.EdgeName(i)] = i;
         return map;
     }
 }

@@ -16,16 +16,15 @@ public static class HeadLevelView
     public static Circuit Collapse(Circuit circuit, CollapseMode mode = CollapseMode.Absolute)
     {
         if (circuit.Granularity == EdgeGranularity.Head) return circuit;
-        var graph = circuit.Graph;
-        var src = circuit.Layout;
-        var dst = new EdgeLayout(graph, EdgeGranularity.Head);
-        var scores = new float[dst.Length];
-        var edges = new bool[dst.Length];
+        var src = circuit.Graph;
+        var dst = src.At(EdgeGranularity.Head);
+        var scores = new float[dst.DenseLength];
+        var edges = new bool[dst.DenseLength];
         for (int f = 0; f < src.ForwardCount; f++)
-            for (int b = 0; b < src.DestinationCount; b++)
+            for (int b = 0; b < src.BackwardCount; b++)
             {
-                if (!src.IsReal(f, b)) continue;
-                int i = src.Index(f, b), j = dst.Index(f, graph.BackwardNode(b));
+                if (!src.IsRealEdge(f, b)) continue;
+                int i = src.EdgeIndex(f, b), j = dst.EdgeIndex(f, src.BackwardNode(b));
                 float s = circuit.ScoreArray[i];
                 scores[j] += mode == CollapseMode.Absolute ? Math.Abs(s) : s;
                 edges[j] |= circuit.EdgeArray[i];

@@ -62,15 +62,15 @@ public static class PythonCircuitFormat
             if (anyQkv && anyHeadLevel)
                 throw new InvalidDataException($"{source}: edges mix q/k/v keys ('…<q>') and head-level keys into heads; use one form.");
 
-            var layout = new EdgeLayout(graph, anyHeadLevel ? EdgeGranularity.Head : EdgeGranularity.Qkv);
-            var scores = new float[layout.Length];
-            var edges = new bool[layout.Length];
+            var layout = graph.At(anyHeadLevel ? EdgeGranularity.Head : EdgeGranularity.Qkv);
+            var scores = new float[layout.DenseLength];
+            var edges = new bool[layout.DenseLength];
             foreach (var (key, f, dstName, value) in parsed)
             {
                 int d = layout.Granularity == EdgeGranularity.Qkv ? graph.BackwardIndexOf(dstName) : NodeId(graph, dstName);
-                if (!layout.IsReal(f, d))
+                if (!layout.IsRealEdge(f, d))
                     throw new InvalidDataException($"{source}: edge '{key}' is not an edge of graph {graph.ShapeKey} (the source does not feed that input).");
-                int i = layout.Index(f, d);
+                int i = layout.EdgeIndex(f, d);
                 (scores[i], edges[i]) = ReadEdgeValue(value, key, source);
             }
 
@@ -98,7 +98,7 @@ public static class PythonCircuitFormat
         if (target == EdgeGranularity.Head) circuit = HeadLevelView.Collapse(circuit, collapse);
 
         var graph = circuit.Graph;
-        var layout = circuit.Layout;
+        var layout = circuit.Graph;
         using var stream = new MemoryStream();
         using (var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = false, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
         {
@@ -115,7 +115,7 @@ public static class PythonCircuitFormat
             w.WriteStartObject("edges");
             foreach (var i in layout.RealEdges())
             {
-                w.WriteStartObject(layout.EdgeName(layout.ForwardOf(i), layout.DestinationOf(i)));
+                w.WriteStartObject(layout.EdgeName(i));
                 w.WriteNumber("score", circuit.ScoreArray[i]);
                 w.WriteBoolean("in_graph", circuit.EdgeArray[i]);
                 w.WriteEndObject();

@@ -11,6 +11,11 @@ public static class Evaluation
     /// position, given the true prefix — the same verdict as greedy decoding of the answer, in one forward pass.
     /// With one-token labels this is the argmax at the last prompt position.
     /// </summary>
+    public static double ExactMatch(HookedTransformer model, IReadOnlyList<Tasks.TaskExample> examples, int batchSize = 32,
+        CancellationToken cancellationToken = default) =>
+        ExactMatch(model, examples.Select(e => TrainingExample.FromTask(model, e)).ToList(), batchSize, cancellationToken);
+
+    /// <inheritdoc cref="ExactMatch(HookedTransformer, IReadOnlyList{Tasks.TaskExample}, int, CancellationToken)"/>
     public static double ExactMatch(HookedTransformer model, IReadOnlyList<TrainingExample> examples, int batchSize = 32,
         CancellationToken cancellationToken = default)
     {

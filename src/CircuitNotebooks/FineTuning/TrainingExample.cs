@@ -21,6 +21,10 @@ public sealed record TrainingExample(int[] Ids, bool[] AnswerMask)
         return FromIds(p, a);
     }
 
+    /// <summary>A task example as a training sequence: clean prompt, then <paramref name="labelPrefix"/> + label as the answer.</summary>
+    public static TrainingExample FromTask(HookedTransformer model, Tasks.TaskExample example, string labelPrefix = " ") =>
+        FromText(model, example.Clean, labelPrefix + example.Label);
+
     public static TrainingExample FromIds(IReadOnlyList<int> prompt, IReadOnlyList<int> answer) =>
         new([.. prompt, .. answer], [.. Enumerable.Repeat(false, prompt.Count), .. Enumerable.Repeat(true, answer.Count)]);
 

@@ -34,7 +34,7 @@ public sealed partial class LoraModel : ISummarizable
 }
 
 [TypeFormatterSource(typeof(SummaryFormatterSource))]
-public sealed partial record LoRaRankPlan : ISummarizable
+public sealed partial record LoraRankPlan : ISummarizable
 {
     public ResultSummary Summarize() => ResultSummary.Create("CircuitLoRA rank plan")
         .Add("critical layers", string.Join(", ", CriticalLayers))

@@ -32,7 +32,10 @@ public sealed partial class ActivationCache : IDisposable
     /// <summary>name → shape, for display and quick inspection.</summary>
     public IReadOnlyDictionary<string, long[]> Shapes => _store.ToDictionary(kv => kv.Key, kv => kv.Value.shape);
 
-    /// <summary>Per-head outputs [layers·heads, b, p, d_model] from hook_z and W_O, labelled "L{l}H{h}".</summary>
+    /// <summary>
+    /// Per-head outputs [layers·heads, b, p, d_model] from hook_z and the effective W_O (LoRA deltas included, see
+    /// <see cref="Attention.HeadOutputs"/>), labelled "L{l}H{h}".
+    /// </summary>
     public (Tensor Stack, string[] Labels) StackHeadResults(int uptoLayer = -1)
     {
         int n = uptoLayer < 0 ? Model.Config.NLayers : uptoLayer;
@@ -41,8 +44,7 @@ public sealed partial class ActivationCache : IDisposable
         for (int l = 0; l < n; l++)
         {
             var z = this[$"blocks.{l}.attn.hook_z"]; // [b, p, h, dh]
-            var res = einsum("bphe,hem->hbpm", z, Model.Blocks[l].attn.W_O.detach());
-            parts.Add(res);
+            using (no_grad()) parts.Add(Model.Blocks[l].attn.HeadOutputs(z).permute(2, 0, 1, 3));
             labels.AddRange(Enumerable.Range(0, Model.Config.NHeads).Select(h => $"L{l}H{h}"));
         }
         return (cat(parts, 0), labels.ToArray());

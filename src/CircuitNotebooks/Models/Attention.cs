@@ -110,15 +110,14 @@ public sealed class Attention : nn.Module
         Tensor output;
         if (_options.UseAttnResult)
         {
-            var wO = OutputWeight();
-            var result = HookResult.Run(einsum("bphe,hem->bphm", z, wO));
+            var result = HookResult.Run(HeadOutputs(z));
             output = result.sum(2);
         }
         else
         {
             var flat = z.reshape(b, p, h * dh);
             bool fold = _options.FoldAdapters && Adapters.ContainsKey("W_O");
-            output = flat.matmul((fold ? OutputWeight() : W_O).reshape(h * dh, _cfg.DModel));
+            output = flat.matmul((fold ? EffectiveWeight(W_O, "W_O") : W_O).reshape(h * dh, _cfg.DModel));
             if (!fold && Adapters.TryGetValue("W_O", out var ad)) output = output + ad.Apply(flat);
         }
         return b_O is null ? output : output + b_O;
@@ -176,8 +175,22 @@ public sealed class Attention : nn.Module
         return group > 1 ? weff.repeat_interleave(group, dim: 0) : weff;
     }
 
-    /// <summary>The effective W_O [n_heads, d_head, d_model]: hook_z slice h times it is head h's hook_result.</summary>
-    internal Tensor OutputWeight() => EffectiveWeight(W_O, "W_O").reshape(_cfg.NHeads, _cfg.DHead, _cfg.DModel);
+    /// <summary>
+    /// Per-head outputs z_h · W_O[h] [b, p, count, d_model] of heads firstHead .. firstHead + count − 1 (all by
+    /// default), b_O excluded — what <c>hook_result</c> holds. W_O is the effective one: a LoRA adapter's delta is
+    /// folded in, so on a fine-tuned model these sum to the attention output the model actually computed.
+    /// </summary>
+    /// <param name="z">hook_z activations [b, p, n_heads, d_head].</param>
+    public Tensor HeadOutputs(Tensor z, int firstHead = 0, int count = -1)
+    {
+        if (z.dim() != 4 || z.shape[2] != _cfg.NHeads || z.shape[3] != _cfg.DHead)
+            throw new ArgumentException($"{HookZ.Name}: expected z of shape [b, p, {_cfg.NHeads}, {_cfg.DHead}], got [{string.Join(", ", z.shape)}].", nameof(z));
+        if (count < 0) count = _cfg.NHeads - firstHead;
+        if (firstHead < 0 || count < 0 || firstHead + count > _cfg.NHeads)
+            throw new ArgumentOutOfRangeException(nameof(count), $"heads {firstHead}..{firstHead + count - 1} outside 0..{_cfg.NHeads - 1}.");
+        var wO = EffectiveWeight(W_O, "W_O").narrow(0, firstHead, count);
+        return einsum("bphe,hem->bphm", z.narrow(2, firstHead, count), wO);
+    }
 
     /// <summary>The weight in its TransformerLens layout with any adapter's dense delta folded in.</summary>
     private Tensor EffectiveWeight(Parameter w, string name)

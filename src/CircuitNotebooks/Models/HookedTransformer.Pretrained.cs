@@ -21,6 +21,10 @@ public sealed partial class HookedTransformer
             using var scope = NewDisposeScope();
             var weights = dir.LoadTransformerLensWeights(cfg, dtype, device);
             model.LoadStateDict(weights, dir.Path);
+            // HF GPT-2 / GPT-NeoX / Llama checkpoints have no unembedding bias: the zero one stays frozen, so a
+            // fine-tuned model still saves back in the checkpoint's own layout.
+            using (no_grad())
+                if (model.unembed_b_U.eq(0).all().item<bool>()) model.unembed_b_U.requires_grad_(false);
             if (loadTokenizer && HasTokenizer(dir.Path)) model.Tokenizer = dir.LoadTokenizer();
             return model;
         }

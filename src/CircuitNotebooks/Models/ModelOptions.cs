@@ -1,8 +1,9 @@
 namespace CircuitNotebooks.Models;
 
 /// <summary>
-/// Opt-in analysis modes (TransformerLens' use_attn_result / use_split_qkv_input). They cost memory and time,
-/// so they are off for plain runs and switched on by the code that needs them (edge-level circuits need both).
+/// Opt-in analysis modes (TransformerLens' use_attn_result / use_split_qkv_input). They cost memory and time, so
+/// they are off unless a user asks for those hooks; edge-level code (attribution, faithfulness) sets what it needs for
+/// the length of its own forwards (split inputs for edge-patched forwards only) and restores the user's choice.
 /// </summary>
 public sealed class ModelOptions
 {

@@ -22,7 +22,7 @@ public enum HeadComponents
 public sealed class ModelMismatchException(string message) : Exception(message);
 
 /// <summary>
-/// Cross-model activation patching (Prakash et al. §5, science.md §2): run the target (e.g. base) model on prompts
+/// Cross-model activation patching (Prakash et al. §5): run the target (e.g. base) model on prompts
 /// with some activations taken from a source (e.g. fine-tuned) model run on the same prompts. Head-level patching
 /// copies a group's outputs, or its q/k/v, at the group's positions; with q/k/v the head's output elsewhere is held
 /// at the target's own value so only the site's computation changes.

@@ -53,7 +53,7 @@ public sealed record DcmResult(IReadOnlyList<AttentionHead> Heads, string Positi
 }
 
 /// <summary>
-/// Desiderata-based component masking (Davies et al.; Prakash et al. §4, science.md §2). A mask m ∈ [0, 1] per head of
+/// Desiderata-based component masking (Davies et al.; Prakash et al. §4). A mask m ∈ [0, 1] per head of
 /// a group mixes each head's output (hook_z) at the group's position: m · base + (1 − m) · source. Training minimises
 /// −logit(target) + λ Σ(1 − m) with Adam, clamping m to [0, 1] every step; heads whose m rounds to 0 are the ones
 /// that carry the property the desideratum tests. Model weights are frozen while the mask trains.

@@ -45,7 +45,7 @@ public sealed record HeadGroup(string Name, string Position, IReadOnlyList<Atten
 }
 
 /// <summary>
-/// Circuit discovery backwards from the logits (Prakash et al.'s procedure, science.md §2): step 1 scores every head at
+/// Circuit discovery backwards from the logits (Prakash et al.'s procedure): step 1 scores every head at
 /// its position against the logits; each later step scores every head against the previous group's inputs.
 /// </summary>
 public static class HeadGroupDiscovery

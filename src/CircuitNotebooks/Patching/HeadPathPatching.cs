@@ -13,7 +13,7 @@ public sealed record HeadReceivers(IReadOnlyList<AttentionHead> Heads, ReceiverI
 }
 
 /// <summary>
-/// Head-level path patching with Prakash et al.'s score (science.md §2): for each sender head, patched at the token of
+/// Head-level path patching with Prakash et al.'s score: for each sender head, patched at the token of
 /// a position role from the counterfactual run, with receivers' inputs read at that same token (the logits at the
 /// answer token), score = mean over rows of (p_patched(label) − p_clean(label)) / p_clean(label). Built on
 /// <see cref="PathPatching"/>: rows whose role sits at the same index share its forwards, and the per-index means are

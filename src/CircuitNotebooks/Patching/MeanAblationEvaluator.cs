@@ -11,7 +11,7 @@ public sealed record CompletenessResult(IReadOnlyList<HeadSite> Removed, double 
 }
 
 /// <summary>
-/// Head-level circuit evaluation by mean ablation (Prakash et al., science.md §2): a circuit is a set of
+/// Head-level circuit evaluation by mean ablation (Prakash et al.): a circuit is a set of
 /// <see cref="HeadSite"/>s; every head output (hook_z) at every (row, position) not covered by a site is replaced by its
 /// per-position mean over a reference set of prompts (which must have the batch's token count), so circuit heads at
 /// other positions are ablated too. MLPs are left to recompute. Faithfulness = circuit accuracy / model accuracy.

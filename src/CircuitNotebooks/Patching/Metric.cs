@@ -87,7 +87,7 @@ public sealed class Metric
     }
 
     /// <summary>
-    /// (p(correct) − p_clean(correct)) / p_clean(correct): the path-patching score of Prakash et al. (science.md §2),
+    /// (p(correct) − p_clean(correct)) / p_clean(correct): the path-patching score of Prakash et al.,
     /// with the clean probabilities taken from <paramref name="cleanLogits"/> [b, p, V].
     /// </summary>
     public static Metric RelativeProbabilityChange(long[] correct, Tensor cleanLogits, Tensor? attentionMask = null)

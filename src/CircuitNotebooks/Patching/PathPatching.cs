@@ -31,7 +31,7 @@ public sealed record PathPatchingOptions
 }
 
 /// <summary>
-/// Path patching (Wang et al. IOI; Prakash et al. entity tracking, science.md §2). Pass 1: run the clean prompt with
+/// Path patching (Wang et al. IOI; Prakash et al. entity tracking). Pass 1: run the clean prompt with
 /// every head's output (hook_z) and optionally every MLP output frozen at its clean value, except the senders, which
 /// take the counterfactual run's value; record the receivers' inputs. Pass 2: run the clean prompt again adding to each
 /// receiver's input the change pass 1 made to it (everything else recomputed) and read the metric. With frozen MLPs this

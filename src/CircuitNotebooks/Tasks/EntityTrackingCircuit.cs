@@ -4,7 +4,7 @@ using CircuitNotebooks.Patching;
 namespace CircuitNotebooks.Tasks;
 
 /// <summary>
-/// Prakash et al.'s entity-tracking circuit (science.md §2), found backwards from the logits by path patching:
+/// Prakash et al.'s entity-tracking circuit, found backwards from the logits by path patching:
 /// A value fetchers (last token, direct to the logits), B position transmitters (last token, into A's queries),
 /// C position detectors (query label, into B's values), D structure readers (the query label's earlier occurrence,
 /// into C's values).

@@ -1,3 +1,4 @@
+using CircuitNotebooks.Circuits;
 using CircuitNotebooks.Circuits.Attribution;
 using CircuitNotebooks.FineTuning;
 using CircuitNotebooks.Tests.Models;
@@ -27,7 +28,7 @@ public class AdapterAttributionTests
         lora.Training = true;
         var options = new AttributionOptions { Method = AttributionMethod.EapIgInputs, Steps = 3 };
         var attached = EdgeAttribution.Compute(model, batch, options);
-        var circuit = attached.TopEdgeMask(attached.Layout.EdgeCount / 4);
+        var circuit = CircuitSelection.TopN(attached.ToCircuit(), attached.Graph.EdgeCount / 4);
         double faithAttached;
         using (var eval = new FaithfulnessEvaluator(model, batch)) faithAttached = eval.Evaluate(circuit).Circuit;
 

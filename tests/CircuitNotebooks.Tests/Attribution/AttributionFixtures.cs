@@ -1,3 +1,4 @@
+using CircuitNotebooks.Circuits;
 using CircuitNotebooks.Circuits.Attribution;
 using CircuitNotebooks.Models;
 using CircuitNotebooks.Patching;

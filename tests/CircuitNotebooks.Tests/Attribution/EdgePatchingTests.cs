@@ -1,3 +1,4 @@
+using CircuitNotebooks.Circuits;
 using CircuitNotebooks.Circuits.Attribution;
 using CircuitNotebooks.Hooks;
 using CircuitNotebooks.Models;
@@ -14,7 +15,7 @@ public class EdgePatchingTests
 {
     private static Tensor Patched(HookedTransformer model, AttributionBatch batch, bool[] patch)
     {
-        var g = new EdgeLayout(model.Config);
+        var g = CircuitGraph.FromConfig(model.Config);
         using var opts = EdgeOptions(model);
         // Sources cached with per-head hook_result, independently of the plain capture faithfulness uses.
         bool Keep(string n) => n == "blocks.0.hook_resid_pre" || n.EndsWith("attn.hook_result") || n.EndsWith("hook_mlp_out");
@@ -25,9 +26,9 @@ public class EdgePatchingTests
             parts.Add(cache[$"blocks.{l}.attn.hook_result"].permute(2, 0, 1, 3));
             parts.Add(cache[$"blocks.{l}.hook_mlp_out"].unsqueeze(0));
         }
-        var byNode = cat(parts, 0).reshape(g.NForward, -1).contiguous(); // [n_fwd, b·p·d]
+        var byNode = cat(parts, 0).reshape(g.ForwardCount, -1).contiguous(); // [n_fwd, b·p·d]
         cache.Dispose();
-        var w = tensor(patch.Select(x => x ? 1f : 0f).ToArray(), [1, g.NForward, g.NBackward]);
+        var w = tensor(patch.Select(x => x ? 1f : 0f).ToArray(), [1, g.ForwardCount, g.BackwardCount]);
         var (_, _, residuals) = PlainEdgeRun.CaptureSources(model, g, batch.Corrupted, batch.AttentionMask);
         return EdgeForward.PatchedLogits(model, g, batch.Clean, batch.AttentionMask, byNode, residuals, w);
     }
@@ -38,8 +39,8 @@ public class EdgePatchingTests
         using var scope = NewDisposeScope();
         using var model = ModelFixtures.RandomModel(arch);
         var batch = Batch(model, padded: arch == "gpt2");
-        var g = new EdgeLayout(model.Config);
-        var patched = Patched(model, batch, new bool[g.NForward * g.NBackward]);
+        var g = CircuitGraph.FromConfig(model.Config);
+        var patched = Patched(model, batch, new bool[g.ForwardCount * g.BackwardCount]);
         using var _ = no_grad();
         var clean = model.Forward(batch.Clean, batch.AttentionMask);
         Assert.True(MaxAbs(patched - clean) < 1e-5, $"max diff {MaxAbs(patched - clean)}");
@@ -51,8 +52,8 @@ public class EdgePatchingTests
         using var scope = NewDisposeScope();
         using var model = ModelFixtures.RandomModel(arch);
         var batch = Batch(model, padded: arch == "neox");
-        var g = new EdgeLayout(model.Config);
-        var patched = Patched(model, batch, g.RealEdges());
+        var g = CircuitGraph.FromConfig(model.Config);
+        var patched = Patched(model, batch, g.RealEdgeMask());
         using var _ = no_grad();
         var corrupt = model.Forward(batch.Corrupted, batch.AttentionMask);
         var clean = model.Forward(batch.Clean, batch.AttentionMask);
@@ -73,11 +74,11 @@ public class EdgePatchingTests
         using var scope = NewDisposeScope();
         using var model = ModelFixtures.RandomModel(arch);
         var batch = Batch(model);
-        var g = new EdgeLayout(model.Config);
-        int f = Enumerable.Range(0, g.NForward).Single(i => g.ForwardName(i) == node);
-        var real = g.RealEdges();
+        var g = CircuitGraph.FromConfig(model.Config);
+        int f = Enumerable.Range(0, g.ForwardCount).Single(i => g.ForwardNames[i] == node);
+        var real = g.RealEdgeMask();
         var patch = new bool[real.Length];
-        for (int j = 0; j < g.NBackward; j++) patch[f * g.NBackward + j] = real[f * g.NBackward + j];
+        for (int j = 0; j < g.BackwardCount; j++) patch[f * g.BackwardCount + j] = real[f * g.BackwardCount + j];
         var edgePatched = Patched(model, batch, patch);
 
         // Node patching: replace the node's output in the residual stream by its corrupted value.
@@ -118,13 +119,13 @@ public class EdgePatchingTests
         using var scope = NewDisposeScope();
         using var model = ModelFixtures.RandomModel(arch);
         var batch = Batch(model, padded: arch == "llama");
-        var g = new EdgeLayout(model.Config);
-        int v = Enumerable.Range(0, g.NBackward).Single(j => g.BackwardName(j) == "a1.h2<k>");
-        int kept = Enumerable.Range(0, g.NForward).Single(i => g.ForwardName(i) == "a0.h1");
-        var real = g.RealEdges();
+        var g = CircuitGraph.FromConfig(model.Config);
+        int v = Enumerable.Range(0, g.BackwardCount).Single(j => g.BackwardNames[j] == "a1.h2<k>");
+        int kept = Enumerable.Range(0, g.ForwardCount).Single(i => g.ForwardNames[i] == "a0.h1");
+        var real = g.RealEdgeMask();
         var patch = new bool[real.Length];
-        for (int j = g.QkvIndex(1, 0, 0); j < g.QkvIndex(1, 0, 0) + 3 * g.NHeads; j++)
-        for (int u = 0; u < g.NForward; u++) patch[u * g.NBackward + j] = real[u * g.NBackward + j] && !(u == kept && j == v);
+        for (int j = g.HeadInputIndex(1, 0, (QkvInput)0); j < g.HeadInputIndex(1, 0, (QkvInput)0) + 3 * g.NHeads; j++)
+        for (int u = 0; u < g.ForwardCount; u++) patch[u * g.BackwardCount + j] = real[u * g.BackwardCount + j] && !(u == kept && j == v);
         var edgePatched = Patched(model, batch, patch);
 
         model.Options.UseAttnResult = true;

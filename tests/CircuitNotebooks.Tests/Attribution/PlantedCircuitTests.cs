@@ -1,3 +1,4 @@
+using CircuitNotebooks.Circuits;
 using CircuitNotebooks.Circuits.Attribution;
 using CircuitNotebooks.Models;
 using CircuitNotebooks.Patching;
@@ -42,11 +43,11 @@ public class PlantedCircuitTests
         return new AttributionBatch(clean, corrupt, null, Metric.LogitDiff([0, 1], [1, 0]));
     }
 
-    private static int[] PlantedEdges(EdgeLayout g) =>
+    private static int[] PlantedEdges(CircuitGraph g) =>
     [
-        g.EdgeIndex(0, g.QkvIndex(0, 2, 1)),
-        g.EdgeIndex(g.HeadIndex(0, 1), g.QkvIndex(1, 2, 2)),
-        g.EdgeIndex(g.HeadIndex(1, 2), g.LogitsIndex),
+        g.EdgeIndex(0, g.HeadInputIndex(0, 1, (QkvInput)2)),
+        g.EdgeIndex(g.HeadIndex(0, 1), g.HeadInputIndex(1, 2, (QkvInput)2)),
+        g.EdgeIndex(g.HeadIndex(1, 2), g.LogitsInput),
     ];
 
     [Theory]
@@ -58,7 +59,7 @@ public class PlantedCircuitTests
         using var scope = NewDisposeScope();
         using var model = Planted();
         var batch = Task();
-        var g = new EdgeLayout(model.Config);
+        var g = CircuitGraph.FromConfig(model.Config);
         using (no_grad())
         {
             Assert.True(batch.Metric.Evaluate(model.Forward(batch.Clean)) > 1, "clean run should prefer the majority token");
@@ -85,13 +86,14 @@ public class PlantedCircuitTests
         using var scope = NewDisposeScope();
         using var model = Planted();
         var batch = Task();
-        var g = new EdgeLayout(model.Config);
+        var g = CircuitGraph.FromConfig(model.Config);
         using var eval = new FaithfulnessEvaluator(model, batch);
-        var circuit = new bool[g.NForward * g.NBackward];
+        var circuit = new bool[g.ForwardCount * g.BackwardCount];
         foreach (var e in PlantedEdges(g)) circuit[e] = true;
-        var real = g.RealEdges();
+        var real = g.RealEdgeMask();
         var complement = real.Select((r, i) => r && !circuit[i]).ToArray();
-        var results = eval.Evaluate([circuit, complement, real, new bool[real.Length]]);
+        Circuit C(bool[] edges) => Circuit.Create(g, new float[g.DenseLength], edges, null);
+        var results = eval.Evaluate([C(circuit), C(complement), C(real), C(new bool[real.Length])]);
         Assert.InRange(results[0].Normalized, 0.95, 1.05);
         Assert.InRange(results[1].Normalized, -0.05, 0.05);
         Assert.InRange(results[2].Normalized, 1 - 1e-4, 1 + 1e-4);
@@ -100,7 +102,7 @@ public class PlantedCircuitTests
 
         // Budget curve from scores: one call, top-n by |score|.
         var scores = EdgeAttribution.Compute(model, batch);
-        var curve = eval.Curve(scores, [0, 1, 3, real.Count(x => x)]);
+        var curve = eval.Curve(scores.ToCircuit(), [0, 1, 3, real.Count(x => x)]);
         Assert.InRange(curve[0].Normalized, -1e-4, 1e-4);
         Assert.True(curve[1].Normalized < 0.5, $"one edge cannot carry the path: {curve[1].Normalized}");
         Assert.InRange(curve[2].Normalized, 0.95, 1.05);

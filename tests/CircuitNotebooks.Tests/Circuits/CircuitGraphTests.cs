@@ -11,7 +11,7 @@ public class CircuitGraphTests
         var names = new HashSet<string>();
         for (int f = 0; f < g.ForwardCount; f++)
             for (int b = 0; b < g.BackwardCount; b++)
-                if (mask[f, b]) names.Add($"{g.ForwardNames[f]}->{g.BackwardNames[b]}");
+                if (mask[g.EdgeIndex(f, b)]) names.Add($"{g.ForwardNames[f]}->{g.BackwardNames[b]}");
         return names;
     }
 
@@ -87,7 +87,7 @@ public class CircuitGraphTests
     public void HeadLayoutPrefixesMatchQkvPrefixes()
     {
         var g = new CircuitGraph(3, 2, true);
-        var head = new EdgeLayout(g, EdgeGranularity.Head);
+        var head = g.At(EdgeGranularity.Head);
         // Head-level edges = distinct (source, node) pairs of the q/k/v edges.
         var naive = TestCircuits.NaiveEdges(3, 2, true)
             .Select(e => (e.Src, Dst: e.Dst.Contains('<') ? e.Dst[..e.Dst.IndexOf('<')] : e.Dst)).Distinct().Count();

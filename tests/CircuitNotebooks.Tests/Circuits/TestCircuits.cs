@@ -41,9 +41,9 @@ internal static class TestCircuits
     public static Circuit FromNamed(CircuitGraph graph, IReadOnlyDictionary<string, float> inCircuit,
         IReadOnlyDictionary<string, float>? otherScores = null, CircuitMetadata? metadata = null)
     {
-        var layout = new EdgeLayout(graph, EdgeGranularity.Qkv);
-        var scores = new float[layout.Length];
-        var edges = new bool[layout.Length];
+        var layout = graph;
+        var scores = new float[layout.DenseLength];
+        var edges = new bool[layout.DenseLength];
         int Index(string name)
         {
             var parts = name.Split("->");

@@ -1,3 +1,4 @@
+using CircuitNotebooks.Hooks;
 using CircuitNotebooks.FineTuning;
 using CircuitNotebooks.Models;
 using CircuitNotebooks.Tests.Models;
@@ -19,6 +20,33 @@ public class LoraTests
         using var _ = no_grad();
         var gen = new Generator((ulong)seed);
         foreach (var m in lora.Modules) m.Adapter.B.copy_(randn(m.Adapter.B.shape, generator: gen) * 0.2);
+    }
+
+    /// <summary>
+    /// The cache's per-head outputs must be what the adapted model computed: summed over heads (plus b_O) they are
+    /// hook_attn_out, and on an unadapted model they agree with the hook_result the model emits.
+    /// </summary>
+    [Theory, MemberData(nameof(ModelFixtures.All), MemberType = typeof(ModelFixtures))]
+    public void CachedHeadResultsIncludeTheOutputAdapter(string arch)
+    {
+        using var scope = NewDisposeScope();
+        using var model = ModelFixtures.RandomModel(arch);
+        using var lora = LoraModel.Attach(model, new LoraConfig { Rank = 2, Alpha = 4, Targets = [LoraTargets.O] }, seed: 5);
+        RandomizeB(lora, 9);
+        var (_, cache) = model.RunWithCache(Tokens(2, 6));
+        using (cache)
+        {
+            var (stack, labels) = cache.StackHeadResults();
+            int H = model.Config.NHeads;
+            Assert.Equal(model.Config.NLayers * H, labels.Length);
+            for (int l = 0; l < model.Config.NLayers; l++)
+            {
+                var sum = stack.narrow(0, l * H, H).sum(0L, false);
+                if (model.Blocks[l].attn.b_O is { } bO) sum = sum + bO.detach();
+                double diff = (sum - cache[$"blocks.{l}.hook_attn_out"]).abs().max().item<float>();
+                Assert.True(diff < 1e-5, $"layer {l}: Σ_h head results differ from hook_attn_out by {diff:g3}");
+            }
+        }
     }
 
     [Theory, MemberData(nameof(ModelFixtures.All), MemberType = typeof(ModelFixtures))]

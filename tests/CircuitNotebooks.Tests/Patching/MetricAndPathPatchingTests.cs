@@ -1,3 +1,4 @@
+using CircuitNotebooks.Circuits;
 using CircuitNotebooks.Circuits.Attribution;
 using CircuitNotebooks.Models;
 using CircuitNotebooks.Patching;
@@ -82,15 +83,15 @@ public class PathPatchingTests
         Receiver[] receivers = [new(1, 2, ReceiverInput.Q), new(1, 0, ReceiverInput.V), new(1, 2, ReceiverInput.K), Receiver.Logits()];
         double path = PathPatching.Run(model, clean, cf, senders, receivers, metric);
 
-        var g = new EdgeLayout(model.Config);
-        var patch = new bool[g.NForward * g.NBackward];
+        var g = CircuitGraph.FromConfig(model.Config);
+        var patch = new bool[g.ForwardCount * g.BackwardCount];
         foreach (var s in senders)
         {
             int u = g.HeadIndex(s.Layer, s.Head);
-            patch[g.EdgeIndex(u, g.QkvIndex(1, 0, 2))] = true;
-            patch[g.EdgeIndex(u, g.QkvIndex(1, 2, 0))] = true;
-            patch[g.EdgeIndex(u, g.QkvIndex(1, 1, 2))] = true;
-            patch[g.EdgeIndex(u, g.LogitsIndex)] = true;
+            patch[g.EdgeIndex(u, g.HeadInputIndex(1, 2, (QkvInput)0))] = true;
+            patch[g.EdgeIndex(u, g.HeadInputIndex(1, 0, (QkvInput)2))] = true;
+            patch[g.EdgeIndex(u, g.HeadInputIndex(1, 2, (QkvInput)1))] = true;
+            patch[g.EdgeIndex(u, g.LogitsInput)] = true;
         }
         double edge = ExactEdgePatching.PatchEdges(model, new AttributionBatch(clean, cf, null, metric), patch);
         using (no_grad())

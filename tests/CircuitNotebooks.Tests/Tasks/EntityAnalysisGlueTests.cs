@@ -1,5 +1,4 @@
 using System.Text.RegularExpressions;
-using CircuitNotebooks.FineTuning.Pretraining;
 using CircuitNotebooks.Models;
 using CircuitNotebooks.Patching;
 using CircuitNotebooks.Tasks;
@@ -15,8 +14,8 @@ public class EntityAnalysisGlueTests
 
     private static HookedTransformer TinyModel()
     {
-        var m = HookedTransformer.Create(DefaultModelRecipe.Config with { NLayers = 1, DModel = 16, NHeads = 2, DMlp = 16, RotaryDim = 4 }, 1);
-        m.Tokenizer = DefaultModelRecipe.CreateTokenizer();
+        var m = HookedTransformer.Create(TinySuiteModel.Config with { NLayers = 1, DModel = 16, NHeads = 2, DMlp = 16, RotaryDim = 4 }, 1);
+        m.Tokenizer = TinySuiteModel.CreateTokenizer();
         return m;
     }
 
@@ -106,7 +105,7 @@ public class EntityAnalysisGlueTests
     public void LocateWorksForAnyTokenizerWhoseLabelEndsAToken()
     {
         using var scope = NewDisposeScope();
-        using var model = HookedTransformer.Create(DefaultModelRecipe.Config with { NLayers = 1, DModel = 16, NHeads = 2, DMlp = 16, RotaryDim = 4 }, 1);
+        using var model = HookedTransformer.Create(TinySuiteModel.Config with { NLayers = 1, DModel = 16, NHeads = 2, DMlp = 16, RotaryDim = 4 }, 1);
         const string prompt = "The pie is in Box K, the cup is in Box Q. Box Q contains the";
         model.Tokenizer = new CharTokenizer(); // no BOS: token index = character index
         Assert.Equal((prompt.LastIndexOf('Q'), prompt.IndexOf('Q')), EntityTrackingBatches.Locate(model, prompt, "Q"));

@@ -1,4 +1,3 @@
-using CircuitNotebooks.FineTuning.Pretraining;
 using CircuitNotebooks.Tasks;
 using Xunit;
 using static TorchSharp.torch;
@@ -12,7 +11,7 @@ public class TaskBatchesTests
     [Fact]
     public void BatchHoldsTheTokensOfBothPromptsAndALogitDiffOverTheLabels()
     {
-        using var model = DefaultModelRecipe.CreateUntrained(seed: 3);
+        using var model = TinySuiteModel.CreateUntrained(seed: 3);
         var examples = new[]
         {
             new TaskExample("72 - 46 =", "72 + 46 =", "26", "118"),
@@ -38,7 +37,7 @@ public class TaskBatchesTests
     [Fact]
     public void KlMetricIsZeroOnTheCleanRunItself()
     {
-        using var model = DefaultModelRecipe.CreateUntrained(seed: 4);
+        using var model = TinySuiteModel.CreateUntrained(seed: 4);
         var batch = TaskBatches.ForAttribution(model, [new TaskExample("1 + 2 =", "1 - 2 =", "3")], TaskMetric.Kl);
         using var _ = no_grad();
         Assert.Equal(0.0, batch.Metric.Evaluate(model.Forward(batch.Clean, batch.AttentionMask)), 6);
@@ -48,7 +47,7 @@ public class TaskBatchesTests
     [Fact]
     public void MisalignedPairsAndMissingCorruptedLabelsAreClearErrors()
     {
-        using var model = DefaultModelRecipe.CreateUntrained(seed: 5);
+        using var model = TinySuiteModel.CreateUntrained(seed: 5);
         var e = Assert.Throws<ArgumentException>(() => TaskBatches.ForAttribution(model, [new TaskExample("1 + 2 =", "1 + 2 + 3 =", "3", "6")]));
         Assert.Contains("Example 0", e.Message);
         Assert.Contains("5 tokens", e.Message);

@@ -10,8 +10,17 @@ public enum AttributionMethod
     Eap,
     /// <summary>EAP-IG over inputs: gradients averaged along the embedding path corrupted → clean (m + 1 forwards, m backwards).</summary>
     EapIgInputs,
-    /// <summary>EAP-IG over activations: each source group's output interpolated in turn (1 + (2L + 1)(m − 1) forwards and backwards).</summary>
+    /// <summary>
+    /// EAP-IG over activations as in the EAP-IG library: each source group's output (the input, a layer's heads, an
+    /// MLP) is interpolated in turn and every run's gradients score every edge; the sum is divided by (2L + 1)·m
+    /// (1 + (2L + 1)(m − 1) forwards and backwards: the clean step is shared).
+    /// </summary>
     EapIgActivations,
+    /// <summary>
+    /// Our per-group variant of <see cref="EapIgActivations"/>: a group's interpolated runs score only that group's
+    /// edges, divided by m — each edge gets the integrated gradient along its own source's path. Same cost.
+    /// </summary>
+    EapIgActivationsPerGroup,
 }
 
 public sealed record AttributionOptions
@@ -27,7 +36,7 @@ public sealed record AttributionOptions
 }
 
 /// <summary>
-/// Edge attribution scores (science.md §1): S(u→v) = Σ_pos (a_u(corrupt) − a_u(clean)) · mean_k ∂M/∂input_v at step k,
+/// Edge attribution scores (Hanna et al. 2024, EAP-IG): S(u→v) = Σ_pos (a_u(corrupt) − a_u(clean)) · mean_k ∂M/∂input_v at step k,
 /// averaged over examples. All destination gradients come from one backward per step, and each step's scores are
 /// batched matmuls of those gradients with the source differences, masked to the real edges.
 /// Interpolation steps are k = 1..m with α_k = k/m (input = clean − (1 − α)(clean − corrupt)): step m is the
@@ -46,9 +55,9 @@ public static class EdgeAttribution
     {
         options ??= new AttributionOptions();
         if (options.Steps < 1) throw new ArgumentOutOfRangeException(nameof(options), $"Steps must be ≥ 1, got {options.Steps}.");
-        var g = new EdgeLayout(model.Config);
-        var real = g.RealEdges();
-        int F = g.NForward, B = g.NBackward;
+        var g = CircuitGraph.FromConfig(model.Config);
+        var real = g.RealEdgeMask();
+        int F = g.ForwardCount, B = g.BackwardCount;
         var total = new double[F * B];
         var perExample = options.PerExample ? new List<float[]>() : null;
         int examples = 0;
@@ -62,7 +71,8 @@ public static class EdgeAttribution
             {
                 AttributionMethod.Eap => IgInputs(model, g, batch, 1, options.Cancellation),
                 AttributionMethod.EapIgInputs => IgInputs(model, g, batch, options.Steps, options.Cancellation),
-                AttributionMethod.EapIgActivations => IgActivations(model, g, batch, options.Steps, options.Cancellation),
+                AttributionMethod.EapIgActivations => IgActivations(model, g, batch, options.Steps, perGroup: false, options.Cancellation),
+                AttributionMethod.EapIgActivationsPerGroup => IgActivations(model, g, batch, options.Steps, perGroup: true, options.Cancellation),
                 _ => throw new ArgumentOutOfRangeException(nameof(options), options.Method, "unknown method"),
             }; // [b, F, B]
             scores = (scores.to(ScalarType.Float32, CPU) * realMask.unsqueeze(0)).contiguous();
@@ -75,7 +85,7 @@ public static class EdgeAttribution
         }
         if (examples == 0) throw new ArgumentException("No examples: the batch list is empty.", nameof(batches));
         var mean = total.Select(x => (float)(x / examples)).ToArray();
-        return new EdgeScores(g, mean, real, examples, perExample?.SelectMany(x => x).ToArray());
+        return new EdgeScores(g, mean, examples, perExample?.SelectMany(x => x).ToArray());
     }
 
     /// <summary>
@@ -83,7 +93,7 @@ public static class EdgeAttribution
     /// source outputs give the differences every later step contracts with; Σ_k is taken on scores, not gradients
     /// (the contraction is linear), so nothing of size n_bwd × tokens × d_model is kept.
     /// </summary>
-    private static Tensor IgInputs(HookedTransformer model, EdgeLayout g, AttributionBatch batch, int steps, CancellationToken ct)
+    private static Tensor IgInputs(HookedTransformer model, CircuitGraph g, AttributionBatch batch, int steps, CancellationToken ct)
     {
         var (diffs, acc) = CleanStep(model, g, batch);
         for (int k = 1; k < steps; k++)
@@ -100,11 +110,12 @@ public static class EdgeAttribution
 
     /// <summary>
     /// EAP-IG over activations: each source group (the input, a layer's heads, an MLP) is interpolated in turn,
-    /// a_u = clean + (1 − α)(corrupt − clean), and only that group's edges take the resulting gradients. Moving a layer's
-    /// heads together shifts its attention output by (1 − α) Σ_h (corrupt_h − clean_h), which is where the shift is
-    /// added. Step α = 1 is the clean run for every group, so it runs once: 1 + (2L + 1)(m − 1) forward/backward pairs.
+    /// a_u = clean + (1 − α)(corrupt − clean). Moving a layer's heads together shifts its attention output by
+    /// (1 − α) Σ_h (corrupt_h − clean_h), which is where the shift is added. Step α = 1 is the clean run for every
+    /// group, so it runs once and counts once per group. The library's algorithm lets every run score every edge and
+    /// divides by (2L + 1)·m; <paramref name="perGroup"/> gives a group's runs only to its own edges and divides by m.
     /// </summary>
-    private static Tensor IgActivations(HookedTransformer model, EdgeLayout g, AttributionBatch batch, int steps, CancellationToken ct)
+    private static Tensor IgActivations(HookedTransformer model, CircuitGraph g, AttributionBatch batch, int steps, bool perGroup, CancellationToken ct)
     {
         var (diffs, acc) = CleanStep(model, g, batch);
         var groups = new List<(string Hook, int Start, int Width)> { ("blocks.0.hook_resid_pre", 0, 1) };
@@ -113,6 +124,7 @@ public static class EdgeAttribution
             groups.Add(($"blocks.{l}.hook_attn_out", g.HeadIndex(l, 0), g.NHeads));
             groups.Add(($"blocks.{l}.hook_mlp_out", g.MlpIndex(l), 1));
         }
+        if (!perGroup) acc.mul_(groups.Count); // the shared clean step, once per group
         foreach (var (hook, start, width) in groups)
         {
             Tensor groupDiff;
@@ -124,20 +136,20 @@ public static class EdgeAttribution
                 Tensor shift;
                 using (no_grad()) shift = (1 - alpha) * groupDiff;
                 PlainEdgeRun.AccumulateScores(model, g, batch.Clean, batch.AttentionMask, batch.Metric, new(hook, shift), diffs,
-                    subtractOwnSources: false, acc, (start, width));
+                    subtractOwnSources: false, acc, perGroup ? (start, width) : null);
             }
         }
-        return acc.div_(steps).transpose(1, 2); // [b, F, B]
+        return acc.div_(perGroup ? steps : steps * groups.Count).transpose(1, 2); // [b, F, B]
     }
 
     /// <summary>
     /// The corrupted sources, then the clean run's scores into a fresh accumulator [b, n_bwd, n_fwd]; the clean run
     /// turns the sources into the differences corrupt − clean [b, n_fwd, p, d] in place.
     /// </summary>
-    private static (Tensor Diffs, Tensor Acc) CleanStep(HookedTransformer model, EdgeLayout g, AttributionBatch batch)
+    private static (Tensor Diffs, Tensor Acc) CleanStep(HookedTransformer model, CircuitGraph g, AttributionBatch batch)
     {
         var (_, diffs, _) = PlainEdgeRun.CaptureSources(model, g, batch.Corrupted, batch.AttentionMask);
-        var acc = zeros([batch.Rows, g.NBackward, g.NForward], dtype: diffs.dtype, device: diffs.device);
+        var acc = zeros([batch.Rows, g.BackwardCount, g.ForwardCount], dtype: diffs.dtype, device: diffs.device);
         PlainEdgeRun.AccumulateScores(model, g, batch.Clean, batch.AttentionMask, batch.Metric, null, diffs, subtractOwnSources: true, acc);
         return (diffs, acc);
     }

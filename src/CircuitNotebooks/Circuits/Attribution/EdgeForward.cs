@@ -1,6 +1,5 @@
 using CircuitNotebooks.Hooks;
 using CircuitNotebooks.Models;
-using CircuitNotebooks.Patching;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -40,13 +39,13 @@ internal static class EdgeForward
     /// reused for the corrupt − current differences ([≥ G, n_fwd, b·p·d]): a fresh buffer of that size per call costs
     /// page faults that can exceed the arithmetic.
     /// </summary>
-    internal static Tensor PatchedLogits(HookedTransformer model, EdgeLayout g, Tensor tokens, Tensor? mask, Tensor corruptByNode,
+    internal static Tensor PatchedLogits(HookedTransformer model, CircuitGraph g, Tensor tokens, Tensor? mask, Tensor corruptByNode,
         Tensor[] corruptResiduals, Tensor patch, Tensor? workspace = null)
     {
         using var _ = no_grad();
         using var mode = AnalysisMode.SplitInputs(model);
         long G = patch.shape[0], b = tokens.shape[0], p = tokens.shape[1], d = model.Config.DModel;
-        int F = g.NForward, L = g.NLayers, H = g.NHeads;
+        int F = g.ForwardCount, L = g.NLayers, H = g.NHeads;
         var w = patch.to(corruptByNode.dtype, CPU).contiguous();
         var complement = 1 - w;
         var plan = new EdgePatchPlan(g, w.abs().sum(0L, false).data<float>().ToArray(), complement.abs().sum(0L, false).data<float>().ToArray());
@@ -71,9 +70,8 @@ internal static class EdgeForward
             if (heads.Length > 0)
                 hooks.Add(($"blocks.{l}.attn.hook_z", (act, h) =>
                 {
-                    var wO = model.Blocks[layer].attn.OutputWeight();
                     foreach (var (first, count) in Runs(heads))
-                        Record(g.HeadIndex(layer, first), einsum("bphe,hem->bphm", act.narrow(2, first, count), wO.narrow(0, first, count)));
+                        Record(g.HeadIndex(layer, first), model.Blocks[layer].attn.HeadOutputs(act, first, count));
                     return null;
                 }));
             if (plan.SourceNeeded[g.MlpIndex(l)])
@@ -114,17 +112,17 @@ internal static class EdgeForward
 
         for (int l = 0; l < L; l++)
         {
-            if (plan.For(g.QkvIndex(l, 0, 0)) is { } qkv)
+            if (plan.For(g.HeadInputIndex(l, 0, QkvInput.Q)) is { } qkv)
             {
                 Tensor? delta = null;
                 hooks.Add(($"blocks.{l}.hook_q_input", (act, h) => Apply(act, qkv, delta = Delta(qkv), 0, H)));
                 hooks.Add(($"blocks.{l}.hook_k_input", (act, h) => Apply(act, qkv, delta, H, H)));
                 hooks.Add(($"blocks.{l}.hook_v_input", (act, h) => Apply(act, qkv, delta, 2 * H, H)));
             }
-            if (plan.For(g.MlpInIndex(l)) is { } mlp)
+            if (plan.For(g.MlpInputIndex(l)) is { } mlp)
                 hooks.Add(($"blocks.{l}.hook_mlp_in", (act, h) => Apply(act, mlp, Delta(mlp), 0, 1)));
         }
-        if (plan.For(g.LogitsIndex) is { } logits)
+        if (plan.For(g.LogitsInput) is { } logits)
             hooks.Add(($"blocks.{L - 1}.hook_resid_post", (act, h) => Apply(act, logits, Delta(logits), 0, 1)));
         var bigTokens = G == 1 ? tokens : tokens.repeat(G, 1);
         var bigMask = mask is null ? null : G == 1 ? mask : mask.repeat(G, 1);

@@ -28,15 +28,15 @@ internal sealed class EdgePatchPlan
 
     /// <param name="patched">|w| summed over copies, [n_fwd · n_bwd] row-major.</param>
     /// <param name="kept">|1 − w| summed over copies, same layout.</param>
-    public EdgePatchPlan(EdgeLayout g, float[] patched, float[] kept)
+    public EdgePatchPlan(CircuitGraph g, float[] patched, float[] kept)
     {
-        SourceNeeded = new bool[g.NForward];
+        SourceNeeded = new bool[g.ForwardCount];
         for (int l = 0; l < g.NLayers; l++)
         {
-            Add(g, g.QkvIndex(l, 0, 0), 3 * g.NHeads, 2 * l, patched, kept);
-            Add(g, g.MlpInIndex(l), 1, 2 * l + 1, patched, kept);
+            Add(g, g.HeadInputIndex(l, 0, QkvInput.Q), 3 * g.NHeads, 2 * l, patched, kept);
+            Add(g, g.MlpInputIndex(l), 1, 2 * l + 1, patched, kept);
         }
-        Add(g, g.LogitsIndex, 1, 2 * g.NLayers, patched, kept);
+        Add(g, g.LogitsInput, 1, 2 * g.NLayers, patched, kept);
     }
 
     /// <summary>Sources some correction reads: only these need their corrupt − current difference.</summary>
@@ -45,9 +45,9 @@ internal sealed class EdgePatchPlan
     /// <summary>The plan for the group starting at backward index <paramref name="j0"/>; null = keep the current input.</summary>
     public Group? For(int j0) => _groups.GetValueOrDefault(j0);
 
-    private void Add(EdgeLayout g, int j0, int width, int residual, float[] patched, float[] kept)
+    private void Add(CircuitGraph g, int j0, int width, int residual, float[] patched, float[] kept)
     {
-        int prefix = g.UpstreamPrefix(j0), B = g.NBackward;
+        int prefix = g.PrefixLength(j0), B = g.BackwardCount;
         bool Touches(float[] weights, int u) => Enumerable.Range(j0, width).Any(j => weights[u * B + j] != 0);
         var patchedRows = Enumerable.Range(0, prefix).Where(u => Touches(patched, u)).ToArray();
         if (patchedRows.Length == 0) return; // nothing patched here: the current input stands

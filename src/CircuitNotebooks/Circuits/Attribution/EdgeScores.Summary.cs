@@ -8,9 +8,9 @@ public sealed partial record EdgeScores : ISummarizable
         var top = TopEdges(1);
         var b = ResultSummary.Create("Edge attribution scores")
             .Add("examples", Examples)
-            .Add("edges", RealEdges.Count(x => x));
+            .Add("edges", Graph.EdgeCount);
         if (top.Length > 0)
-            b.Add("largest |score|", $"{Layout.EdgeName(top[0])} = " +
+            b.Add("largest |score|", $"{Graph.EdgeName(top[0])} = " +
                                      Scores[top[0]].ToString("G4", System.Globalization.CultureInfo.InvariantCulture));
         return b.Build();
     }

@@ -7,7 +7,7 @@ namespace CircuitNotebooks.Circuits.Attribution;
 /// <summary>
 /// Metric values of one circuit evaluation. <see cref="Normalized"/> = (m(C) − m(corrupt)) / (m(clean) − m(corrupt)):
 /// 1 = the circuit alone recovers the clean behaviour, 0 = no better than the corrupted run.
-/// <see cref="RelativeToFull"/> = 1 − |m(full) − m(C)| / |m(full)| is the paper's "KL form" (science.md §1) for a metric that
+/// <see cref="RelativeToFull"/> = 1 − |m(full) − m(C)| / |m(full)| is the "KL form" of Wang et al. 2025 for a metric that
 /// measures divergence from a target (e.g. <see cref="Patching.Metric.CrossEntropy"/> = KL to the one-hot label), with the
 /// full, unpatched model as m(full) = m(clean); it is NaN when m(clean) = 0 (e.g. KL-to-clean, use Normalized there:
 /// it becomes 1 − KL_circ / KL_corrupt).
@@ -38,10 +38,10 @@ public sealed class FaithfulnessEvaluator : IDisposable
         EdgeForward.Validate(model, batch);
         _model = model;
         _batch = batch;
-        Layout = new EdgeLayout(model.Config);
-        _real = Layout.RealEdges();
+        Graph = CircuitGraph.FromConfig(model.Config);
+        _real = Graph.RealEdgeMask();
         using var scope = NewDisposeScope();
-        var (corruptLogits, corrupt, residuals) = PlainEdgeRun.CaptureSources(model, Layout, batch.Corrupted, batch.AttentionMask);
+        var (corruptLogits, corrupt, residuals) = PlainEdgeRun.CaptureSources(model, Graph, batch.Corrupted, batch.AttentionMask);
         _corrupt = PlainEdgeRun.NodeMajor(corrupt).DetachFromDisposeScope();
         _corruptResiduals = residuals.Select(r => r.DetachFromDisposeScope()).ToArray();
         using var _ = no_grad();
@@ -49,37 +49,37 @@ public sealed class FaithfulnessEvaluator : IDisposable
         CleanMetric = batch.Metric.Evaluate(model.Forward(batch.Clean, batch.AttentionMask));
     }
 
-    public EdgeLayout Layout { get; }
+    /// <summary>The model's graph at q/k/v granularity: the circuits evaluated must be over it.</summary>
+    public CircuitGraph Graph { get; }
     public double CleanMetric { get; }
     public double CorruptedMetric { get; }
     /// <summary>Most circuits evaluated in one forward (memory: copies × batch × pos × n_fwd × d_model floats).</summary>
     public int CopiesPerForward { get; init; } = 4;
 
-    public FaithfulnessResult Evaluate(bool[] circuitEdges) => Evaluate([circuitEdges])[0];
+    public FaithfulnessResult Evaluate(Circuit circuit) => Evaluate([circuit])[0];
 
-    /// <summary>Each circuit (membership [n_fwd · n_bwd]; entries off the real edges are ignored) evaluated.</summary>
-    public FaithfulnessResult[] Evaluate(IReadOnlyList<bool[]> circuits, IProgress<int>? progress = null, CancellationToken ct = default)
+    /// <summary>Each circuit evaluated, <see cref="CopiesPerForward"/> of them per forward.</summary>
+    public FaithfulnessResult[] Evaluate(IReadOnlyList<Circuit> circuits, IProgress<int>? progress = null, CancellationToken ct = default)
     {
-        var patches = circuits.Select(c =>
+        var patches = circuits.Select((c, k) =>
         {
-            CheckLength(c);
-            var p = new bool[c.Length];
-            for (int i = 0; i < c.Length; i++) p[i] = _real[i] && !c[i];
+            Check(c, k);
+            var p = new bool[_real.Length];
+            for (int i = 0; i < p.Length; i++) p[i] = _real[i] && !c.EdgeArray[i];
             return p;
         }).ToList();
         var values = PatchedMetrics(patches, progress, ct);
-        return circuits.Select((c, i) => new FaithfulnessResult(CleanMetric, CorruptedMetric, values[i],
-            c.Where((x, j) => x && _real[j]).Count())).ToArray();
+        return circuits.Select((c, i) => new FaithfulnessResult(CleanMetric, CorruptedMetric, values[i], c.EdgeCountInCircuit)).ToArray();
     }
 
-    /// <summary>Faithfulness of the top-n edges by |score| for each budget n, in one call.</summary>
-    public FaithfulnessResult[] Curve(EdgeScores scores, IReadOnlyList<int> budgets, IProgress<int>? progress = null, CancellationToken ct = default) =>
-        Evaluate(budgets.Select(scores.TopEdgeMask).ToList(), progress, ct);
+    /// <summary>Faithfulness of the top-n edges of <paramref name="scored"/> by |score| for each budget n, in one call.</summary>
+    public FaithfulnessResult[] Curve(Circuit scored, IReadOnlyList<int> budgets, IProgress<int>? progress = null, CancellationToken ct = default) =>
+        Evaluate(budgets.Select(n => CircuitSelection.TopN(scored, n)).ToList(), progress, ct);
 
     /// <summary>Metric with the edges marked in each mask taken from the corrupted run (all others from the current run).</summary>
     internal double[] PatchedMetrics(IReadOnlyList<bool[]> patchMasks, IProgress<int>? progress = null, CancellationToken ct = default)
     {
-        int F = Layout.NForward, B = Layout.NBackward, G = Math.Max(1, CopiesPerForward);
+        int F = Graph.ForwardCount, B = Graph.BackwardCount, G = Math.Max(1, CopiesPerForward);
         var results = new double[patchMasks.Count];
         for (int start = 0; start < patchMasks.Count; start += G)
         {
@@ -91,7 +91,7 @@ public sealed class FaithfulnessEvaluator : IDisposable
             for (int i = 0; i < F * B; i++)
                 if (chunk[c][i]) flat[c * F * B + i] = 1f;
             var patch = tensor(flat, [chunk.Count, F, B]);
-            var logits = EdgeForward.PatchedLogits(_model, Layout, _batch.Clean, _batch.AttentionMask, _corrupt, _corruptResiduals, patch, Workspace(chunk.Count));
+            var logits = EdgeForward.PatchedLogits(_model, Graph, _batch.Clean, _batch.AttentionMask, _corrupt, _corruptResiduals, patch, Workspace(chunk.Count));
             var per = logits.reshape(chunk.Count, _batch.Rows, logits.shape[1], logits.shape[2]);
             for (int c = 0; c < chunk.Count; c++) results[start + c] = _batch.Metric.Evaluate(per[c]);
             progress?.Report(start + chunk.Count);
@@ -105,17 +105,26 @@ public sealed class FaithfulnessEvaluator : IDisposable
         if (_workspace is null || _workspace.shape[0] < copies)
         {
             _workspace?.Dispose();
-            _workspace = empty([copies, Layout.NForward, _corrupt.shape[1]], dtype: _corrupt.dtype, device: _corrupt.device)
+            _workspace = empty([copies, Graph.ForwardCount, _corrupt.shape[1]], dtype: _corrupt.dtype, device: _corrupt.device)
                 .DetachFromDisposeScope();
         }
         return _workspace;
     }
 
-    private void CheckLength(bool[] mask)
+    private void Check(Circuit circuit, int index)
     {
-        if (mask.Length != Layout.NForward * Layout.NBackward)
+        if (!circuit.Graph.SameAs(Graph))
             throw new ArgumentException(
-                $"Edge mask has {mask.Length} entries, expected n_fwd × n_bwd = {Layout.NForward} × {Layout.NBackward} = {Layout.NForward * Layout.NBackward}.");
+                $"circuit #{index} ('{circuit.Metadata.Label ?? circuit.Metadata.Task ?? "unnamed"}') is over graph {circuit.Graph.ShapeKey} " +
+                $"({circuit.Granularity}); this model's is {Graph.ShapeKey} (Qkv). Faithfulness patches q/k/v inputs, so head-level circuits cannot be evaluated.",
+                "circuits");
+    }
+
+    internal void CheckMask(bool[] mask)
+    {
+        if (mask.Length != Graph.DenseLength)
+            throw new ArgumentException(
+                $"Edge mask has {mask.Length} entries, expected n_fwd × n_bwd = {Graph.ForwardCount} × {Graph.BackwardCount} = {Graph.DenseLength}.");
     }
 
     public void Dispose()
@@ -137,7 +146,7 @@ public static class ExactEdgePatching
         int copiesPerForward = 8, IProgress<int>? progress = null, CancellationToken ct = default)
     {
         using var eval = new FaithfulnessEvaluator(model, batch) { CopiesPerForward = copiesPerForward };
-        var real = eval.Layout.RealEdges();
+        var real = eval.Graph.RealEdgeMask();
         var list = edges ?? Enumerable.Range(0, real.Length).Where(i => real[i]).ToList();
         var masks = list.Select(e =>
         {
@@ -149,13 +158,14 @@ public static class ExactEdgePatching
         var values = eval.PatchedMetrics(masks, progress, ct);
         var scores = new float[real.Length];
         for (int i = 0; i < list.Count; i++) scores[list[i]] = (float)(values[i] - eval.CleanMetric);
-        return new EdgeScores(eval.Layout, scores, real, batch.Rows);
+        return new EdgeScores(eval.Graph, scores, batch.Rows);
     }
 
     /// <summary>m(every edge in <paramref name="patchEdges"/> from the corrupted run), everything else current.</summary>
     public static double PatchEdges(HookedTransformer model, AttributionBatch batch, bool[] patchEdges)
     {
         using var eval = new FaithfulnessEvaluator(model, batch);
+        eval.CheckMask(patchEdges);
         return eval.PatchedMetrics([patchEdges])[0];
     }
 }

@@ -10,7 +10,7 @@ namespace CircuitNotebooks.Circuits.Attribution;
 /// Edge-level quantities from forwards of the model as it normally runs (no split q/k/v inputs, no per-head results),
 /// which is what makes EAP / EAP-IG cost about as much as the plain forwards and backwards they need:
 /// <list type="bullet">
-/// <item>Source outputs: head h's hook_result is hook_z[h] · W_O[h], computed after the forward from hook_z.</item>
+/// <item>Source outputs: head h's hook_result is hook_z[h] · W_O[h] (<see cref="Attention.HeadOutputs"/>), computed after the forward from hook_z.</item>
 /// <item>Destination gradients: in a split-input forward every head's q/k/v input holds the same value resid_pre, so the
 /// gradient at head h's q input is the norm's input gradient (closed form, <see cref="Norm.InputGradientInPlace"/>) of
 /// W_Q[h] · ∂M/∂hook_q[h]. One backward to hook_q/k/v gives all of them; MLP and logits inputs are plain tensors.</item>
@@ -27,7 +27,7 @@ internal static class PlainEdgeRun
     /// No-grad forward: logits, source outputs [b, n_fwd, p, d] in forward order, and the residual every destination
     /// group reads: index 2l = resid_pre of layer l (q/k/v inputs), 2l + 1 = MLP l input, 2L = final residual.
     /// </summary>
-    internal static (Tensor Logits, Tensor Sources, Tensor[] Residuals) CaptureSources(HookedTransformer model, EdgeLayout g,
+    internal static (Tensor Logits, Tensor Sources, Tensor[] Residuals) CaptureSources(HookedTransformer model, CircuitGraph g,
         Tensor tokens, Tensor? mask)
     {
         using var _ = no_grad();
@@ -57,7 +57,7 @@ internal static class PlainEdgeRun
     /// With <paramref name="subtractOwnSources"/>, this run's source outputs are first subtracted from
     /// <paramref name="diffs"/> [b, n_fwd, p, d] in place (pass the corrupted sources; they become corrupt − clean).
     /// </summary>
-    internal static void AccumulateScores(HookedTransformer model, EdgeLayout g, Tensor tokens, Tensor? mask, Metric metric,
+    internal static void AccumulateScores(HookedTransformer model, CircuitGraph g, Tensor tokens, Tensor? mask, Metric metric,
         Perturbation? perturb, Tensor diffs, bool subtractOwnSources, Tensor acc, (int Start, int Width)? sources = null)
     {
         using var scope = NewDisposeScope();
@@ -102,8 +102,8 @@ internal static class PlainEdgeRun
         var targets = qkv.Concat(mlpIn).Append(final!).ToArray();
         var grads = autograd.grad([metricSum], targets, allow_unused: true);
         var diffsT = diffs.flatten(2).transpose(1, 2); // [b, p·d, n_fwd]
-        var (first, count) = sources ?? (0, g.NForward);
-        int End(int j) => Math.Min(first + count, g.UpstreamPrefix(j)); // only upstream sources feed destination j
+        var (first, count) = sources ?? (0, g.ForwardCount);
+        int End(int j) => Math.Min(first + count, g.PrefixLength(j)); // only upstream sources feed destination j
         long b = tokens.shape[0], p = tokens.shape[1], d = model.Config.DModel;
         using var _ = no_grad();
         for (int l = 0; l < L; l++)
@@ -116,11 +116,11 @@ internal static class PlainEdgeRun
             long dh = gOut.shape[3];
             var gNorm = gOut.permute(2, 0, 1, 3).reshape(3 * H, b * p, dh).bmm(w.transpose(1, 2)).view(3 * H, b, p, d);
             var gIn = model.Blocks[l].ln1.InputGradientInPlace(residPre[l].detach().unsqueeze(0), gNorm);
-            int j0 = g.QkvIndex(l, 0, 0), jm = g.MlpInIndex(l);
+            int j0 = g.HeadInputIndex(l, 0, QkvInput.Q), jm = g.MlpInputIndex(l);
             Contract(acc, gIn.view(3 * H, b, p * d).transpose(0, 1), diffsT, j0, first, End(j0));
             Contract(acc, Grad(grads, targets, 3 * L + l).reshape(b, 1, p * d), diffsT, jm, first, End(jm));
         }
-        Contract(acc, Grad(grads, targets, 4 * L).reshape(b, 1, p * d), diffsT, g.LogitsIndex, first, End(g.LogitsIndex));
+        Contract(acc, Grad(grads, targets, 4 * L).reshape(b, 1, p * d), diffsT, g.LogitsInput, first, End(g.LogitsInput));
     }
 
     /// <summary>acc[:, j0 .. j0 + width, u0 .. u1] += grads [b, width, p·d] × diffsT[:, :, u0 .. u1].</summary>
@@ -135,7 +135,7 @@ internal static class PlainEdgeRun
         grads[i] is null || grads[i].IsInvalid ? zeros_like(targets[i]) : grads[i].detach();
 
     /// <summary>Records input, per-head results (from hook_z) and MLP outputs of one forward.</summary>
-    private sealed class SourceRecorder(HookedTransformer model, EdgeLayout g)
+    private sealed class SourceRecorder(HookedTransformer model, CircuitGraph g)
     {
         private readonly Tensor?[] _z = new Tensor?[g.NLayers];
         private readonly Tensor?[] _mlp = new Tensor?[g.NLayers];
@@ -183,7 +183,7 @@ internal static class PlainEdgeRun
             yield return input.unsqueeze(1);
             for (int l = 0; l < g.NLayers; l++)
             {
-                yield return einsum("bphe,hem->bhpm", _z[l]!, model.Blocks[l].attn.OutputWeight());
+                yield return model.Blocks[l].attn.HeadOutputs(_z[l]!).transpose(1, 2);
                 yield return _mlp[l]!.unsqueeze(1);
             }
         }

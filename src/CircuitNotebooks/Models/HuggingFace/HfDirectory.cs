@@ -78,14 +78,19 @@ public sealed class HfDirectory
         using var scope = NewDisposeScope();
         var file = WeightFiles()[0];
         Dictionary<string, Tensor> hf;
+        string source;
         if (file.EndsWith(".bin", StringComparison.Ordinal) || file.EndsWith(PyTorchCheckpoint.IndexFileName, StringComparison.Ordinal))
+        {
             hf = PyTorchCheckpoint.Load(file, dtype, device);
+            source = file;
+        }
         else
         {
             using var shards = OpenWeights();
             hf = shards.LoadAll(dtype, device);
+            source = string.Join(", ", shards.Files.Select(f => f.Path));
         }
-        var tl = HfWeightMap.ToTransformerLens(cfg, hf);
+        var tl = HfWeightMap.ToTransformerLens(cfg, hf, source);
         foreach (var t in tl.Values) t.MoveToOuterDisposeScope();
         return tl;
     }

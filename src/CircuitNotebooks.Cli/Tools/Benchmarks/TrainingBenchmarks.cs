@@ -1,7 +1,8 @@
+using CircuitNotebooks.FineTuning;
 using CircuitNotebooks.Models;
 using static TorchSharp.torch;
 
-namespace CircuitNotebooks.FineTuning;
+namespace CircuitNotebooks.Cli.Tools;
 
 /// <summary>Training throughput of one fine-tuning mode on the benchmark batch.</summary>
 public sealed record TrainingBenchmarkEntry(

@@ -1,3 +1,4 @@
+using CircuitNotebooks.FineTuning;
 using System.Diagnostics;
 using System.Text.Json;
 using CircuitNotebooks.Models;
@@ -5,7 +6,7 @@ using CircuitNotebooks.Tasks;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace CircuitNotebooks.FineTuning.Pretraining;
+namespace CircuitNotebooks.Cli.Tools;
 
 public sealed record PretrainSettings(int Seed = 1234, int Steps = 8000, int BatchSize = 64, double LearningRate = 2e-3,
     int WarmupSteps = 100, double WeightDecay = 0.01, int ExamplesPerTask = 12000,
@@ -57,7 +58,8 @@ public static class DefaultModelRecipe
     {
         random.manual_seed(s.Seed);
         // Tiny matrices: one thread avoids OpenMP hand-off costs that dominate at this size (and spin-waiting on busy machines).
-        return OnOneThread(() => TrainCore(s, progress, cancel));
+        using var threads = TorchThreads.Single();
+        return TrainCore(s, progress, cancel);
     }
 
     private static HookedTransformer TrainCore(PretrainSettings s, IProgress<PretrainProgress>? progress, CancellationToken cancel)
@@ -77,15 +79,8 @@ public static class DefaultModelRecipe
     {
         // Same as CreateUntrained: NeoX checkpoints have no unembedding bias, so it must stay at its loaded zero.
         phaseOneModel.unembed_b_U.requires_grad_(false);
-        OnOneThread(() => { RunEntityPhase(phaseOneModel, s, progress, cancel); return 0; });
-    }
-
-    private static T OnOneThread<T>(Func<T> run)
-    {
-        int threads = get_num_threads();
-        set_num_threads(1);
-        try { return run(); }
-        finally { set_num_threads(threads); }
+        using var threads = TorchThreads.Single();
+        RunEntityPhase(phaseOneModel, s, progress, cancel);
     }
 
     /// <summary>
@@ -139,22 +134,6 @@ public static class DefaultModelRecipe
         }
     }
 
-    /// <summary>Exact-match accuracy (greedy next token at the answer position) over the examples.</summary>
-    public static double Accuracy(HookedTransformer model, IReadOnlyList<TaskExample> examples, int batchSize = 128)
-    {
-        if (examples.Count == 0) throw new ArgumentException("No examples to evaluate.", nameof(examples));
-        using var _ = no_grad();
-        long correct = 0;
-        for (int i = 0; i < examples.Count; i += batchSize)
-        {
-            using var scope = NewDisposeScope();
-            using var batch = AnswerBatch.FromExamples(model, examples.Skip(i).Take(batchSize).ToList());
-            var logits = model.Forward(batch.Batch.Tokens, batch.Batch.AttentionMask);
-            correct += batch.AnswerLogits(logits).argmax(-1).eq(batch.Labels).sum().item<long>();
-        }
-        return correct / (double)examples.Count;
-    }
-
     /// <summary>Held-out accuracy per tiny-suite task (fresh seed, so examples differ from training draws).</summary>
     public static IReadOnlyDictionary<string, double> EvaluateSuite(HookedTransformer model, int count = 500, int seed = 99)
     {
@@ -162,11 +141,11 @@ public static class DefaultModelRecipe
         foreach (var (name, make) in TinySuite.ByName)
         {
             var ex = make().Generate(count, seed, TinySuite.Template);
-            result[name] = Accuracy(model, ex);
+            result[name] = Evaluation.ExactMatch(model, ex);
         }
         var addsub = TinySuite.AddSub.Generate(count * 2, seed, TinySuite.Template);
-        result["addsub (+ only)"] = Accuracy(model, addsub.Where(e => e.Metadata?["op"] == "+").ToList());
-        result["addsub (- only)"] = Accuracy(model, addsub.Where(e => e.Metadata?["op"] == "-").ToList());
+        result["addsub (+ only)"] = Evaluation.ExactMatch(model, addsub.Where(e => e.Metadata?["op"] == "+").ToList());
+        result["addsub (- only)"] = Evaluation.ExactMatch(model, addsub.Where(e => e.Metadata?["op"] == "-").ToList());
         return result;
     }
 

@@ -1,9 +1,9 @@
 using CircuitNotebooks.Models;
-using CircuitNotebooks.Models.Benchmarks;
+using CircuitNotebooks.Cli.Tools;
 using Xunit;
 using static TorchSharp.torch;
 
-namespace CircuitNotebooks.Tests.Models;
+namespace CircuitNotebooks.Cli.Tests.Tools;
 
 public class BenchmarkBaselineTests
 {
@@ -12,7 +12,7 @@ public class BenchmarkBaselineTests
     {
         // The ratio is only meaningful if the baseline does the same work.
         using var scope = NewDisposeScope();
-        using var model = ModelFixtures.RandomModel("gpt2");
+        using var model = HookedTransformer.Create(ToolFixtures.Gpt2, 1);
         using var _ = no_grad();
         var tokens = randint(0, 40, [2, 9], dtype: ScalarType.Int64);
         Assert.True(model.Forward(tokens).allclose(ForwardBenchmark.PlainForward(model, tokens), 1e-5, 1e-4));

@@ -1,7 +1,8 @@
+using CircuitNotebooks.Cli.Tools;
 using CircuitNotebooks.Tasks;
 using Xunit;
 
-namespace CircuitNotebooks.Tests.Tasks;
+namespace CircuitNotebooks.Cli.Tests.Tools;
 
 public class TinySuiteDatasetsTests
 {

@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace CircuitNotebooks.Native;
+namespace CircuitNotebooks.Cli.Tools;
 
 /// <summary>
 /// Peak resident memory of a piece of work on Linux. glibc keeps freed blocks for reuse, and reuse of memory that is

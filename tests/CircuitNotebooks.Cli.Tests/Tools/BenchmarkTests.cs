@@ -1,17 +1,16 @@
+using CircuitNotebooks.Cli.Tools;
 using CircuitNotebooks.FineTuning;
-using CircuitNotebooks.Tests.Models;
 using Xunit;
 using Xunit.Abstractions;
 
-namespace CircuitNotebooks.Tests.FineTuning;
+namespace CircuitNotebooks.Cli.Tests.Tools;
 
 public class BenchmarkTests(ITestOutputHelper output)
 {
     [Fact]
     public void BenchmarkReportsConsistentNumbersOnTinyModel()
     {
-        SingleThreadedTorch.Ensure();
-        var cfg = ModelFixtures.LlamaGqa;
+        var cfg = ToolFixtures.LlamaGqa;
         var r = TrainingBenchmarks.Run(new TrainingBenchmarkOptions
         {
             Model = cfg, BatchSize = 2, SequenceLength = 8, WarmupSteps = 1, StepsPerRound = 1, Rounds = 2, LoraRank = 4,
@@ -35,7 +34,6 @@ public class BenchmarkTests(ITestOutputHelper output)
     [Fact(Skip = "d_model 512 timing takes about a minute of a shared CPU; run via the bench command or remove Skip locally")]
     public void LoraStepIsCheaperThanFullOnD512()
     {
-        SingleThreadedTorch.Ensure();
         var r = TrainingBenchmarks.Run(progress: new SyncProgress<string>(output.WriteLine));
         output.WriteLine(r.ToString());
         Assert.True(r.LoraToFullStepRatio <= 0.8, $"LoRA/full step-time ratio {r.LoraToFullStepRatio:F3}");

@@ -8,7 +8,7 @@ namespace CircuitNotebooks.FineTuning;
 /// of HF GPT-NeoX (<c>query_key_value</c>), which the paper's Pythia LoRA adapts as ONE linear: its LoRA has
 /// r(d_model + (n_heads + 2 n_kv)·d_head) parameters, fewer than three separate adapters.
 /// </summary>
-public static class LoRaTargets
+public static class LoraTargets
 {
     public const string Q = "attn.W_Q";
     public const string K = "attn.W_K";

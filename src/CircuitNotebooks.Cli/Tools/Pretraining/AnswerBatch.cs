@@ -2,7 +2,7 @@ using CircuitNotebooks.Models;
 using CircuitNotebooks.Tasks;
 using static TorchSharp.torch;
 
-namespace CircuitNotebooks.FineTuning.Pretraining;
+namespace CircuitNotebooks.Cli.Tools;
 
 /// <summary>
 /// Prompts with single-token answers, right-padded: the model must predict <see cref="Labels"/> at

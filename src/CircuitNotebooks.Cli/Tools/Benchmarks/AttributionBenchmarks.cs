@@ -1,11 +1,12 @@
+using CircuitNotebooks.Circuits;
+using CircuitNotebooks.Circuits.Attribution;
 using System.Diagnostics;
 using CircuitNotebooks.Models;
-using CircuitNotebooks.Native;
 using CircuitNotebooks.Patching;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace CircuitNotebooks.Circuits.Attribution;
+namespace CircuitNotebooks.Cli.Tools;
 
 /// <summary>Measured cost ratios of the attribution pipeline (targets in brackets, see the issue).</summary>
 public sealed record AttributionBenchmarkResult(
@@ -40,16 +41,15 @@ public static class AttributionBenchmarks
     /// <summary>Times the pieces on <paramref name="batch"/> (best of <paramref name="repeats"/> interleaved rounds after a warm-up).</summary>
     public static AttributionBenchmarkResult Run(HookedTransformer model, AttributionBatch batch, int m = 5, int repeats = 3)
     {
-        EdgeForward.Validate(model, batch);
-        var g = new EdgeLayout(model.Config);
+        var g = CircuitGraph.FromConfig(model.Config);
         var options = new AttributionOptions { Method = AttributionMethod.EapIgInputs, Steps = m };
         long tokens = batch.Clean.numel();
         long bytes = model.DType.ElementSize();
-        long reference = g.NForward * (long)model.Config.DModel * tokens * bytes;
+        long reference = g.ForwardCount * (long)model.Config.DModel * tokens * bytes;
         long peak = ProcessMemory.PeakGrowth(() => EdgeAttribution.Compute(model, batch, options with { Steps = 1 }));
         long fwdBwdPeak = ProcessMemory.PeakGrowth(() => ForwardBackward(model, batch));
         // The paper's budget: the top 5 % of edges by |EAP-IG score| on this batch.
-        var circuit = EdgeAttribution.Compute(model, batch, options).TopEdgeMask(g.EdgeCount / 20);
+        var circuit = CircuitSelection.TopN(EdgeAttribution.Compute(model, batch, options).ToCircuit(), g.EdgeCount / 20);
         using var eval = new FaithfulnessEvaluator(model, batch);
         using var ablation = Ablation.Patching(batch.Corrupted, batch.AttentionMask);
         ablation.Prepare(model, Enumerable.Range(0, model.Config.NLayers).Select(l => $"blocks.{l}.attn.hook_z"));

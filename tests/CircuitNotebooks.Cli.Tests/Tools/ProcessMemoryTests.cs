@@ -1,7 +1,8 @@
+using CircuitNotebooks.Cli.Tools;
 using CircuitNotebooks.Native;
 using Xunit;
 
-namespace CircuitNotebooks.Tests.Native;
+namespace CircuitNotebooks.Cli.Tests.Tools;
 
 [Collection(SerialCollection.Name)]
 public class ProcessMemoryTests

@@ -1,4 +1,6 @@
-namespace CircuitNotebooks.Tasks;
+using CircuitNotebooks.Tasks;
+
+namespace CircuitNotebooks.Cli.Tools;
 
 /// <summary>
 /// The datasets shipped with the default model (data/datasets): for every tiny-suite task a train and a test split, as

@@ -4,10 +4,10 @@ using CircuitNotebooks.Models;
 namespace CircuitNotebooks.FineTuning;
 
 /// <summary>
-/// CircuitLoRA (science.md §CircuitLoRA): place LoRA capacity where circuit edges changed most between the base
+/// CircuitLoRA (Wang et al. 2025): place LoRA capacity where circuit edges changed most between the base
 /// model's circuit and the circuit after an ordinary LoRA run.
 /// </summary>
-public static class CircuitLoRaPlanner
+public static class CircuitLoraPlanner
 {
     public const int DefaultCriticalLayers = 5;
     /// <summary>α = 2r, as the paper's LoRA (r=32, α=64) and CircuitLoRA (α_c = 2 r_c).</summary>
@@ -19,18 +19,18 @@ public static class CircuitLoRaPlanner
     /// </summary>
     public static double[] LayerEdgeChange(Circuit before, Circuit after)
     {
-        if (!before.Layout.SameAs(after.Layout))
+        if (!before.Graph.SameAs(after.Graph))
             throw new ArgumentException($"before/after circuits differ in graph or granularity: {before.Graph.ShapeKey} {before.Granularity} vs {after.Graph.ShapeKey} {after.Granularity}.");
-        var layout = before.Layout;
-        var perLayer = new double[layout.Graph.NLayers];
-        for (int f = 0; f < layout.ForwardCount; f++)
-            for (int d = 0; d < layout.DestinationCount; d++)
+        var graph = before.Graph;
+        var perLayer = new double[graph.NLayers];
+        for (int f = 0; f < graph.ForwardCount; f++)
+            for (int d = 0; d < graph.BackwardCount; d++)
             {
                 bool a = before.IsEdgeInCircuit(f, d), b = after.IsEdgeInCircuit(f, d);
                 if (!a && !b) continue;
                 double change = a && b ? Math.Abs(after.Score(f, d) - before.Score(f, d))
                     : Math.Abs(a ? before.Score(f, d) : after.Score(f, d));
-                perLayer[layout.Graph.LayerOf(f)] += change;
+                perLayer[graph.LayerOf(f)] += change;
             }
         return perLayer;
     }
@@ -50,7 +50,7 @@ public static class CircuitLoRaPlanner
         return [.. ranked.Where(l => layerChange[l] > mean + std)];
     }
 
-    public static LoRaRankPlan Plan(int nLayers, IReadOnlyList<int> criticalLayers, int otherRank, int criticalRank, double alphaPerRank = DefaultAlphaPerRank)
+    public static LoraRankPlan Plan(int nLayers, IReadOnlyList<int> criticalLayers, int otherRank, int criticalRank, double alphaPerRank = DefaultAlphaPerRank)
     {
         if (otherRank < 0 || criticalRank < 0) throw new ArgumentOutOfRangeException(nameof(otherRank), $"ranks must be ≥ 0 (got r_o={otherRank}, r_c={criticalRank}).");
         foreach (var l in criticalLayers)
@@ -61,11 +61,11 @@ public static class CircuitLoRaPlanner
             int r = set.Contains(l) ? criticalRank : otherRank;
             return new LayerRank(r, alphaPerRank * r, set.Contains(l));
         });
-        return new LoRaRankPlan(layers, [.. criticalLayers], otherRank, criticalRank);
+        return new LoraRankPlan(layers, [.. criticalLayers], otherRank, criticalRank);
     }
 
     /// <summary>The full pipeline from two circuits to a rank plan.</summary>
-    public static LoRaRankPlan PlanFromCircuits(Circuit before, Circuit after, int otherRank, int criticalRank,
+    public static LoraRankPlan PlanFromCircuits(Circuit before, Circuit after, int otherRank, int criticalRank,
         int k = DefaultCriticalLayers, CriticalLayerRule rule = CriticalLayerRule.TopK, double alphaPerRank = DefaultAlphaPerRank)
     {
         var change = LayerEdgeChange(before, after);
@@ -73,13 +73,24 @@ public static class CircuitLoRaPlanner
     }
 
     /// <summary>Control: the same ranks on k layers drawn uniformly without replacement with a seeded generator.</summary>
-    public static LoRaRankPlan RandomControl(int nLayers, int k, int otherRank, int criticalRank, int seed, double alphaPerRank = DefaultAlphaPerRank)
+    public static LoraRankPlan RandomControl(int nLayers, int k, int otherRank, int criticalRank, int seed, double alphaPerRank = DefaultAlphaPerRank)
     {
         if (k < 0 || k > nLayers) throw new ArgumentOutOfRangeException(nameof(k), $"k = {k} outside 0..{nLayers} layers.");
         var rng = new Random(seed);
         var layers = Enumerable.Range(0, nLayers).ToArray();
         rng.Shuffle(layers);
         return Plan(nLayers, [.. layers.Take(k).Order()], otherRank, criticalRank, alphaPerRank);
+    }
+
+    /// <summary>
+    /// The CircuitLoRA plan for <paramref name="criticalLayers"/> with the parameter count of plain LoRA of rank
+    /// <paramref name="loraRank"/> on every layer (every linear but the unembedding adapted, see
+    /// <see cref="LoraTargets.AllSeparate"/>): <see cref="MatchBudget"/> picks (r_o, r_c), <see cref="Plan"/> places them.
+    /// </summary>
+    public static (LoraRankPlan Plan, BudgetMatch Budget) PlanMatchingLora(ModelConfig cfg, IReadOnlyList<int> criticalLayers, int loraRank)
+    {
+        var budget = MatchBudget(cfg, LoraTargets.AllSeparate(cfg), loraRank, criticalLayers.Count);
+        return (Plan(cfg.NLayers, criticalLayers, budget.OtherRank, budget.CriticalRank), budget);
     }
 
     /// <summary>
@@ -94,7 +105,7 @@ public static class CircuitLoRaPlanner
         int n = cfg.NLayers;
         if (targetRank <= 0) throw new ArgumentOutOfRangeException(nameof(targetRank), $"target rank must be positive (got {targetRank}).");
         if (k <= 0 || k > n) throw new ArgumentOutOfRangeException(nameof(k), $"k = {k} outside 1..{n} layers.");
-        long target = n * LoRaTargets.LayerParameters(cfg, loraTargets, targetRank);
+        long target = n * LoraTargets.LayerParameters(cfg, loraTargets, targetRank);
         var critical = Enumerable.Range(0, k).ToArray(); // which layers does not matter: all layers have the same shapes
         BudgetMatch? best = null;
         double bestRatioGap = double.MaxValue;

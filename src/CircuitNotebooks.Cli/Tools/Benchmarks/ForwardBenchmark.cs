@@ -1,9 +1,10 @@
+using CircuitNotebooks.Models;
 using System.Diagnostics;
 using CircuitNotebooks.Hooks;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace CircuitNotebooks.Models.Benchmarks;
+namespace CircuitNotebooks.Cli.Tools;
 
 /// <summary>Ratios measured in one run on the same inputs (the performance targets of the engine).</summary>
 public sealed record ForwardBenchmarkResult(
