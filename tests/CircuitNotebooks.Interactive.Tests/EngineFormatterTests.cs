@@ -146,7 +146,7 @@ public class EngineFormatterTests
         Assert.Equal("q", (string)q["input"]!);
         Assert.Equal(0, (int)q["source_layer"]!);
         Assert.Equal(-1.0, (double)q["score"]!);
-        Assert.Equal(circuit.Layout.EdgeCount, circuit.ToTable(allEdges: true).RowCount);
+        Assert.Equal(circuit.Graph.EdgeCount, circuit.ToTable(allEdges: true).RowCount);
         var nodes = circuit.NodeTable();
         Assert.Equal(8, nodes.RowCount);
         Assert.Equal(5, nodes.Column<bool>("in_circuit").Count(x => x));

@@ -22,7 +22,7 @@ public static class CircuitCharts
     {
         ArgumentNullException.ThrowIfNull(circuit);
         if (maxEdges < 1) throw new ArgumentOutOfRangeException(nameof(maxEdges), $"maxEdges must be ≥ 1 (got {maxEdges}).");
-        var layout = circuit.Layout;
+        var layout = circuit.Graph;
         var graph = circuit.Graph;
         var drawn = circuit.EdgesInCircuit().OrderByDescending(e => Math.Abs(e.Score)).ThenBy(e => e.Name, StringComparer.Ordinal)
             .Take(maxEdges).ToList();
@@ -30,11 +30,11 @@ public static class CircuitCharts
         foreach (var e in drawn)
         {
             used.Add(e.Forward);
-            used.Add(layout.DestinationNode(e.Destination));
+            used.Add(layout.BackwardNode(e.Destination));
         }
         var nodes = used.Order().Select(n => NodePlacement(graph, n)).ToList();
-        var edges = drawn.Select(e => new GraphEdge(graph.ForwardNames[e.Forward], graph.NodeNames[layout.DestinationNode(e.Destination)], e.Score,
-            InputOf(layout.DestinationName(e.Destination)))).ToList();
+        var edges = drawn.Select(e => new GraphEdge(graph.ForwardNames[e.Forward], graph.NodeNames[layout.BackwardNode(e.Destination)], e.Score,
+            InputOf(layout.BackwardNames[e.Destination]))).ToList();
         int total = circuit.EdgeCountInCircuit;
         title ??= (circuit.Metadata.Label is { } label ? $"Circuit ({label})" : "Circuit") +
                   $": {circuit.NodeCountInCircuit} nodes, {total} edges" + (drawn.Count < total ? $" (strongest {drawn.Count} drawn)" : "");

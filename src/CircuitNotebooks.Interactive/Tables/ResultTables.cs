@@ -52,19 +52,19 @@ public static class ResultTables
     /// </summary>
     public static Table ToTable(this Circuit circuit, bool allEdges = false)
     {
-        var layout = circuit.Layout;
+        var layout = circuit.Graph;
         var graph = circuit.Graph;
-        var indices = allEdges ? layout.RealEdges() : Enumerable.Range(0, layout.Length).Where(i => circuit.EdgeMask[i]);
+        var indices = allEdges ? layout.RealEdges() : Enumerable.Range(0, layout.DenseLength).Where(i => circuit.EdgeMask[i]);
         return Table.FromRecords(indices.Select(i =>
         {
-            int f = layout.ForwardOf(i), d = layout.DestinationOf(i);
-            var dest = layout.DestinationName(d);
+            int f = layout.ForwardOf(i), d = layout.BackwardOf(i);
+            var dest = layout.BackwardNames[d];
             int lt = dest.IndexOf('<');
             return new
             {
                 edge = layout.EdgeName(f, d),
                 source = graph.ForwardNames[f],
-                destination = graph.NodeNames[layout.DestinationNode(d)],
+                destination = graph.NodeNames[layout.BackwardNode(d)],
                 input = lt < 0 ? "" : dest[(lt + 1)..^1],
                 source_layer = graph.LayerOf(f),
                 score = (double)circuit.Scores[i],
@@ -85,9 +85,9 @@ public static class ResultTables
 
     /// <summary>Every real edge with its attribution score: edge, score, abs_score.</summary>
     public static Table ToTable(this EdgeScores scores) =>
-        Table.FromRecords(Enumerable.Range(0, scores.Scores.Length).Where(i => scores.RealEdges[i]).Select(i => new
+        Table.FromRecords(Enumerable.Range(0, scores.Scores.Length).Where(i => scores.Graph.IsRealEdge(i)).Select(i => new
         {
-            edge = scores.Layout.EdgeName(i),
+            edge = scores.Graph.EdgeName(i),
             score = (double)scores.Scores[i],
             abs_score = Math.Abs((double)scores.Scores[i]),
         }));
@@ -153,7 +153,7 @@ public static class ResultTables
         }));
 
     /// <summary>layer, rank, alpha, critical.</summary>
-    public static Table ToTable(this LoRaRankPlan plan) =>
+    public static Table ToTable(this LoraRankPlan plan) =>
         Table.FromRecords(plan.Layers.OrderBy(kv => kv.Key).Select(kv => new
         {
             layer = kv.Key,

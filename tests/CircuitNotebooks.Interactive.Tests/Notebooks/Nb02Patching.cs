@@ -48,9 +48,8 @@ internal static class Nb02Patching
             well-defined answer of its own (`72 + 46 = 118`). The tiny model learned addition well but saw subtraction
             rarely: a weak task, as in Wang et al.'s setup, where fine-tuning later improves it (notebook 04).
             """)
-        .Code(NotebookSources.TaskData + """
-
-            var data = TaskExamples(model, task, examples, seed);
+        .Code("""
+            var data = TaskCatalog.Examples(model, task, examples, seed); // one-token labels, equal-length prompt pairs
             Table.FromRecords(data.Take(6).Select(e => new { clean = e.Clean, corrupted = e.Corrupted, label = e.Label, corrupted_label = e.CorruptedLabel }))
             """)
         .Markdown("""

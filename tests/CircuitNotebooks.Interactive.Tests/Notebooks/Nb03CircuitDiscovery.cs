@@ -48,9 +48,9 @@ internal static class Nb03CircuitDiscovery
             string outDir = "out/03-circuit-discovery";
             """)
         .Code(NotebookSources.LoadModel)
-        .Code(NotebookSources.TaskData + """
-
-            var data = TaskExamples(model, task, examples, seed);
+        .Code("""
+            // Examples the tokenizer can score (one-token labels, equal-length prompt pairs); the paper's template for real models.
+            var data = TaskCatalog.Examples(model, task, examples, seed);
             var batch = TaskBatches.ForAttribution(model, data, TaskMetric.LogitDiff);
             """)
         .Markdown("""
@@ -79,29 +79,21 @@ internal static class Nb03CircuitDiscovery
             var scoreTable = eapIg.ToTable();
             scoreTable.WriteCsv(Path.Combine(outDir, "edge_scores.csv"));
             display(eapIg);
-            Table.FromRecords(eapIg.TopEdges(10).Select(i => new { edge = eapIg.Layout.EdgeName(i), eap_ig = eapIg.Scores[i], eap = eap.Scores[i] }))
+            Table.FromRecords(eapIg.TopEdges(10).Select(i => new { edge = eapIg.Graph.EdgeName(i), eap_ig = eapIg.Scores[i], eap = eap.Scores[i] }))
             """)
         .Markdown("""
             ## From scores to a circuit
 
             Keep the top `edgeFraction` of edges by |score|, prune, and measure faithfulness with one patched forward pass in
-            which every edge outside the circuit carries its corrupted value. The drawing shows the strongest edges; colour
+            which every edge outside the circuit carries its corrupted value — `CircuitDiscovery.Discover` does all of it. The drawing shows the strongest edges; colour
             is the sign of the score (blue positive, red negative), width its size, and the line style the head input the
             edge feeds (q dashed, k dotted, v dash-dot).
             """)
         .Code("""
-            Circuit Discover(EdgeScores scores, string method)
-            {
-                var all = Circuit.FromScores(graph, scores.Scores, new CircuitMetadata
-                {
-                    Task = task, Method = method, Metric = batch.Metric.Name, ModelFingerprint = model.Config.Fingerprint, IgSteps = igSteps, Label = method,
-                });
-                var pruned = CircuitPruning.Prune(CircuitSelection.TopFraction(all, edgeFraction)).Circuit;
-                using var evaluator = new FaithfulnessEvaluator(model, batch);
-                return pruned.WithMetadata(pruned.Metadata with { Faithfulness = evaluator.Evaluate(pruned.CopyEdgeMask()).Normalized });
-            }
-            var circuit = Discover(eapIg, $"EAP-IG-inputs(m={igSteps})");
-            var eapCircuit = Discover(eap, "EAP");
+            // Scores → top edges → pruning → faithfulness is one call (it scores again here; found.Scores equals eapIg).
+            var options = new DiscoveryOptions { Steps = igSteps, EdgeFraction = edgeFraction, Task = task, Label = "EAP-IG" };
+            var circuit = CircuitDiscovery.Discover(model, batch, options).Circuit;
+            var eapCircuit = CircuitDiscovery.Discover(model, batch, options with { Method = AttributionMethod.Eap, Label = "EAP" }).Circuit;
             CircuitFile.Save(circuit, Path.Combine(outDir, "circuit.json"), includeAllScores: true);
             circuit.ToTable().WriteCsv(Path.Combine(outDir, "circuit_edges.csv"));
             Console.WriteLine($"circuit: {circuit.NodeCountInCircuit} nodes, {circuit.EdgeCountInCircuit} edges, faithfulness {circuit.Metadata.Faithfulness:F3}");
@@ -120,8 +112,8 @@ internal static class Nb03CircuitDiscovery
             FaithfulnessResult[] igCurve, eapCurve;
             using (var evaluator = new FaithfulnessEvaluator(model, batch))
             {
-                igCurve = evaluator.Curve(eapIg, budgets);
-                eapCurve = evaluator.Curve(eap, budgets);
+                igCurve = evaluator.Curve(eapIg.ToCircuit(), budgets);
+                eapCurve = evaluator.Curve(eap.ToCircuit(), budgets);
             }
             igCurve.ToTable().WriteCsv(Path.Combine(outDir, "faithfulness_vs_budget.csv"));
             Console.WriteLine($"faithfulness at 100% of edges: {igCurve[^1].Normalized:F6}");
@@ -149,7 +141,7 @@ internal static class Nb03CircuitDiscovery
             var headView = HeadLevelView.Collapse(circuit);
             foreach (var e in headView.EdgesInCircuit())
             {
-                int node = headView.Layout.DestinationNode(e.Destination);
+                int node = headView.Graph.BackwardNode(e.Destination);
                 if (graph.KindOf(node) == NodeKind.Head) perHead[graph.LayerOf(node), node - graph.HeadIndex(graph.LayerOf(node), 0)] += e.Score;
             }
             CircuitNotebooks.Patching.PatchingResult.LayerByHead(perHead, "Circuit edges into each head: Σ |score|", "Σ |score|")

@@ -51,9 +51,8 @@ internal static class Nb04CircuitDynamics
             A 90/10 train/test split (seed 42, as in the paper). Circuits are always discovered on the same held-out
             prompt pairs, so differences between checkpoints come from the weights, not the data.
             """)
-        .Code(NotebookSources.TaskData + """
-
-            var all = TaskExamples(model, task, (int)Math.Ceiling(trainExamples / 0.9), seed);
+        .Code("""
+            var all = TaskCatalog.Examples(model, task, (int)Math.Ceiling(trainExamples / 0.9), seed);
             var split = DatasetSplit.TrainTest(all, 0.9, seed);
             var probe = TaskBatches.ForAttribution(model, split.Test.Take(attributionExamples).ToList(), TaskMetric.LogitDiff);
             var train = split.Train.Select(e => TrainingExample.FromText(model, e.Clean, " " + e.Label)).ToList();
@@ -96,8 +95,9 @@ internal static class Nb04CircuitDynamics
             Load each checkpoint's weights back into the model (for LoRA: into the attached adapters) and run EAP-IG on the
             fixed prompt pairs.
             """)
-        .Code(NotebookSources.DiscoverCircuit + """
-
+        .Code("""
+            // EAP-IG (m = igSteps), top edgeFraction of edges, pruned, with faithfulness: one call per checkpoint.
+            var discovery = new DiscoveryOptions { Steps = igSteps, EdgeFraction = edgeFraction, Task = task };
             var checkpoints = CheckpointManager.List(runDir);
             var manager = new CheckpointManager(runDir);
             var circuits = new List<Circuit>();
@@ -105,7 +105,7 @@ internal static class Nb04CircuitDynamics
                 foreach (var info in checkpoints)
                 {
                     manager.LoadInto(info, model, lora);
-                    var c = DiscoverCircuit(model, probe, $"step {info.Step}");
+                    var c = CircuitDiscovery.Discover(model, probe, discovery with { Label = $"step {info.Step}" }).Circuit;
                     circuits.Add(c);
                     CircuitFile.Save(c, Path.Combine(outDir, "circuits", $"step-{info.Step:D6}.json"), includeAllScores: true);
                     progress.Report(circuits.Count);

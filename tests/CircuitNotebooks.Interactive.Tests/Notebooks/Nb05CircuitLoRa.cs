@@ -40,14 +40,15 @@ internal static class Nb05CircuitLoRa
             string outDir = "out/05-circuitlora";
             """)
         .Code(NotebookSources.LoadModel)
-        .Code(NotebookSources.TaskData + NotebookSources.DiscoverCircuit + """
-
-            var all = TaskExamples(model, task, (int)Math.Ceiling(trainExamples / 0.9), seed);
+        .Code("""
+            var all = TaskCatalog.Examples(model, task, (int)Math.Ceiling(trainExamples / 0.9), seed);
             var split = DatasetSplit.TrainTest(all, 0.9, seed);
             var probe = TaskBatches.ForAttribution(model, split.Test.Take(attributionExamples).ToList(), TaskMetric.LogitDiff);
             var train = split.Train.Select(e => TrainingExample.FromText(model, e.Clean, " " + e.Label)).ToList();
             var heldOut = split.Test.Select(e => TrainingExample.FromText(model, e.Clean, " " + e.Label)).ToList();
-            var targets = LoRaTargets.AllSeparate(model.Config);
+            var targets = LoraTargets.AllSeparate(model.Config);
+            // EAP-IG (m = igSteps), top edgeFraction of edges, pruned, with faithfulness: one call per circuit.
+            var discovery = new DiscoveryOptions { Steps = igSteps, EdgeFraction = edgeFraction, Task = task };
 
             // One fine-tuning run from the base weights with the given adapters; returns the run, its final circuit and size.
             (TrainingResult Run, Circuit Circuit, long Trainable) FineTune(string name, LoraConfig config)
@@ -60,14 +61,14 @@ internal static class Nb05CircuitLoRa
                 };
                 using var progress = NotebookKit.Progress<TrainingProgress>(p => new ProgressBar($"{name}, loss {p.Loss:F3}", p.Step, p.TotalSteps));
                 var run = new Trainer(m, trainingConfig, lora).Train(train, heldOut, progress);
-                return (run, DiscoverCircuit(m, probe, name), lora.TrainableParameterCount);
+                return (run, CircuitDiscovery.Discover(m, probe, discovery with { Label = name }).Circuit, lora.TrainableParameterCount);
             }
             """)
         .Markdown("""
             ## Step 1: the base circuit and an ordinary LoRA run
             """)
         .Code("""
-            var before = DiscoverCircuit(model, probe, "base");
+            var before = CircuitDiscovery.Discover(model, probe, discovery with { Label = "base" }).Circuit;
             var loraRun = FineTune($"LoRA r={loraRank}", new LoraConfig { Rank = loraRank, Alpha = 2 * loraRank });
             CircuitFile.Save(before, Path.Combine(outDir, "circuit_before.json"), includeAllScores: true);
             CircuitFile.Save(loraRun.Circuit, Path.Combine(outDir, "circuit_after_lora.json"), includeAllScores: true);
@@ -77,8 +78,8 @@ internal static class Nb05CircuitLoRa
             ## Steps 2–4: edge change per layer and the critical layers
             """)
         .Code("""
-            var change = CircuitLoRaPlanner.LayerEdgeChange(before, loraRun.Circuit);
-            var critical = CircuitLoRaPlanner.CriticalLayers(change, CriticalLayerRule.TopK, criticalLayers);
+            var change = CircuitLoraPlanner.LayerEdgeChange(before, loraRun.Circuit);
+            var critical = CircuitLoraPlanner.CriticalLayers(change, CriticalLayerRule.TopK, criticalLayers);
             Table.FromRecords(change.Select((c, l) => new { layer = l, change = c, critical = critical.Contains(l) }))
                 .WriteCsv(Path.Combine(outDir, "layer_edge_change.csv"));
             Console.WriteLine($"critical layers: {string.Join(" ", critical)}");
@@ -92,9 +93,9 @@ internal static class Nb05CircuitLoRa
             (the paper's (8, 32) and (16, 64)).
             """)
         .Code("""
-            var budget = CircuitLoRaPlanner.MatchBudget(model.Config, targets, loraRank, criticalLayers);
-            var plan = CircuitLoRaPlanner.Plan(model.Config.NLayers, critical, budget.OtherRank, budget.CriticalRank);
-            var control = CircuitLoRaPlanner.RandomControl(model.Config.NLayers, criticalLayers, budget.OtherRank, budget.CriticalRank, seed + 1);
+            var budget = CircuitLoraPlanner.MatchBudget(model.Config, targets, loraRank, criticalLayers);
+            var plan = CircuitLoraPlanner.Plan(model.Config.NLayers, critical, budget.OtherRank, budget.CriticalRank);
+            var control = CircuitLoraPlanner.RandomControl(model.Config.NLayers, criticalLayers, budget.OtherRank, budget.CriticalRank, seed + 1);
             Console.WriteLine($"ranks: r_o={budget.OtherRank} r_c={budget.CriticalRank}");
             Console.WriteLine($"control layers: {string.Join(" ", control.CriticalLayers)}");
             plan.ToTable()
@@ -103,10 +104,8 @@ internal static class Nb05CircuitLoRa
             ## Fine-tuning with the plan, and with the random-layer control
             """)
         .Code("""
-            LoraConfig FromPlan(LoRaRankPlan p) => new LoraConfig { Rank = p.OtherRank, Alpha = 2 * p.OtherRank }
-                .WithLayerPlan(p.Layers.ToDictionary(kv => kv.Key, kv => (kv.Value.Rank, kv.Value.Alpha)));
-            var circuitLoraRun = FineTune("CircuitLoRA", FromPlan(plan));
-            var controlRun = FineTune("random layers", FromPlan(control));
+            var circuitLoraRun = FineTune("CircuitLoRA", plan.ToLoraConfig());
+            var controlRun = FineTune("random layers", control.ToLoraConfig());
             var runs = new[] { ("LoRA", loraRun), ("CircuitLoRA", circuitLoraRun), ("random layers", controlRun) };
             var summary = Table.FromRecords(runs.Select(r => new
             {

@@ -40,11 +40,13 @@ internal static class Nb06Compositional
             string outDir = "out/06-compositional";
             """)
         .Code(NotebookSources.LoadModel)
-        .Code(NotebookSources.TaskData + NotebookSources.DiscoverCircuit + """
-
+        .Code("""
             var taskNames = new[] { task, task + "-bracket", task + "-outer" };
-            var data = taskNames.ToDictionary(t => t, t => TaskExamples(model, t, examples, seed));
+            var data = taskNames.ToDictionary(t => t, t => TaskCatalog.Examples(model, t, examples, seed));
             var batches = taskNames.ToDictionary(t => t, t => TaskBatches.ForAttribution(model, data[t], TaskMetric.LogitDiff));
+            // EAP-IG (m = igSteps), top edgeFraction of edges, pruned, with faithfulness on the task's own prompts.
+            var discovery = new DiscoveryOptions { Steps = igSteps, EdgeFraction = edgeFraction };
+            Circuit Discover(string label, int t) => CircuitDiscovery.Discover(model, batches[taskNames[t]], discovery with { Label = label, Task = taskNames[t] }).Circuit;
             Table.FromRecords(taskNames.Select(t => new { task = t, clean = data[t][0].Clean, corrupted = data[t][0].Corrupted, label = data[t][0].Label }))
             """)
         .Markdown("""
@@ -53,9 +55,9 @@ internal static class Nb06Compositional
             EAP-IG on each task's own prompt pairs (top `edgeFraction` of edges, pruned).
             """)
         .Code("""
-            var composite = DiscoverCircuit(model, batches[taskNames[0]], "composite", taskNames[0]);
-            var bracket = DiscoverCircuit(model, batches[taskNames[1]], "bracket", taskNames[1]);
-            var outer = DiscoverCircuit(model, batches[taskNames[2]], "outer", taskNames[2]);
+            var composite = Discover("composite", 0);
+            var bracket = Discover("bracket", 1);
+            var outer = Discover("outer", 2);
             foreach (var (c, name) in new[] { (composite, "composite"), (bracket, "bracket"), (outer, "outer") })
                 CircuitFile.Save(c, Path.Combine(outDir, $"circuit_{name}.json"), includeAllScores: true);
             Table.FromRecords(new[] { composite, bracket, outer }.Select(c => new
@@ -76,13 +78,12 @@ internal static class Nb06Compositional
             double unionFaith, compositeFaith, randomFaith;
             using (var evaluator = new FaithfulnessEvaluator(model, batches[taskNames[0]]))
             {
-                compositeFaith = evaluator.Evaluate(composite.CopyEdgeMask()).Normalized;
-                unionFaith = evaluator.Evaluate(union.CopyEdgeMask()).Normalized;
+                compositeFaith = evaluator.Evaluate(composite).Normalized;
+                unionFaith = evaluator.Evaluate(union).Normalized;
                 var rng = new Random(seed);
-                var real = Enumerable.Range(0, composite.Layout.Length).Where(composite.Layout.IsRealIndex).ToArray();
-                var random = new bool[composite.Layout.Length];
-                foreach (var i in real.OrderBy(_ => rng.Next()).Take(union.EdgeCountInCircuit)) random[i] = true;
-                randomFaith = evaluator.Evaluate(random).Normalized;
+                var random = new bool[composite.Graph.DenseLength];
+                foreach (var i in composite.Graph.RealEdges().OrderBy(_ => rng.Next()).Take(union.EdgeCountInCircuit)) random[i] = true;
+                randomFaith = evaluator.Evaluate(composite.WithEdges(random)).Normalized;
             }
             Console.WriteLine($"union edges: {union.EdgeCountInCircuit}");
             Console.WriteLine($"faithfulness on {task}: composite {compositeFaith:F3}, union {unionFaith:F3}, random {randomFaith:F3}");
@@ -104,7 +105,7 @@ internal static class Nb06Compositional
                 {
                     var c = CircuitSelection.TopFraction(composite, f);
                     var u = CircuitComposition.Merge([CircuitSelection.TopFraction(bracket, f), CircuitSelection.TopFraction(outer, f)], c.EdgeCountInCircuit);
-                    var results = evaluator.Evaluate([u.CopyEdgeMask(), c.CopyEdgeMask()]);
+                    var results = evaluator.Evaluate([u, c]);
                     rowsOut.Add((f, c.EdgeCountInCircuit, results[0].Normalized, results[1].Normalized));
                 }
             var curve = Table.FromRecords(rowsOut.Select(r => new { fraction = r.Fraction, edges = r.Edges, union = r.Union, composite = r.Composite }));
@@ -123,22 +124,21 @@ internal static class Nb06Compositional
             the base and of the fine-tuned model, merged). If the union is a good stand-in, both point at the same layers.
             """)
         .Code("""
-            var all = TaskExamples(model, task, (int)Math.Ceiling(trainExamples / 0.9), seed + 1);
+            var all = TaskCatalog.Examples(model, task, (int)Math.Ceiling(trainExamples / 0.9), seed + 1);
             var split = DatasetSplit.TrainTest(all, 0.9, seed);
-            var lora = LoraModel.Attach(model, new LoraConfig { Rank = loraRank, Alpha = 2 * loraRank, Targets = LoRaTargets.AllSeparate(model.Config) }, seed);
+            var lora = LoraModel.Attach(model, new LoraConfig { Rank = loraRank, Alpha = 2 * loraRank, Targets = LoraTargets.AllSeparate(model.Config) }, seed);
             TrainingResult run;
             using (var progress = NotebookKit.Progress<TrainingProgress>(p => new ProgressBar($"LoRA on {task}, loss {p.Loss:F3}", p.Step, p.TotalSteps)))
                 run = new Trainer(model, new TrainingConfig { Steps = steps, BatchSize = 16, LearningRate = learningRate, WarmupSteps = Math.Min(10, steps / 5), Seed = seed },
                     lora).Train(split.Train.Select(e => TrainingExample.FromText(model, e.Clean, " " + e.Label)).ToList(), null, progress);
-            var compositeAfter = DiscoverCircuit(model, batches[taskNames[0]], "composite after", taskNames[0]);
-            var unionAfter = CircuitComposition.Merge([DiscoverCircuit(model, batches[taskNames[1]], "bracket after", taskNames[1]),
-                                                       DiscoverCircuit(model, batches[taskNames[2]], "outer after", taskNames[2])], compositeAfter.EdgeCountInCircuit);
+            var compositeAfter = Discover("composite after", 0);
+            var unionAfter = CircuitComposition.Merge([Discover("bracket after", 1), Discover("outer after", 2)], compositeAfter.EdgeCountInCircuit);
             CircuitFile.Save(compositeAfter, Path.Combine(outDir, "circuit_composite_after.json"), includeAllScores: true);
             CircuitFile.Save(unionAfter, Path.Combine(outDir, "circuit_union_after.json"), includeAllScores: true);
-            var fromComposite = CircuitLoRaPlanner.LayerEdgeChange(composite, compositeAfter);
-            var fromUnion = CircuitLoRaPlanner.LayerEdgeChange(union, unionAfter);
-            Console.WriteLine($"critical layers from the composite circuit: {string.Join(" ", CircuitLoRaPlanner.CriticalLayers(fromComposite, CriticalLayerRule.TopK, criticalLayers))}");
-            Console.WriteLine($"critical layers from the union circuit: {string.Join(" ", CircuitLoRaPlanner.CriticalLayers(fromUnion, CriticalLayerRule.TopK, criticalLayers))}");
+            var fromComposite = CircuitLoraPlanner.LayerEdgeChange(composite, compositeAfter);
+            var fromUnion = CircuitLoraPlanner.LayerEdgeChange(union, unionAfter);
+            Console.WriteLine($"critical layers from the composite circuit: {string.Join(" ", CircuitLoraPlanner.CriticalLayers(fromComposite, CriticalLayerRule.TopK, criticalLayers))}");
+            Console.WriteLine($"critical layers from the union circuit: {string.Join(" ", CircuitLoraPlanner.CriticalLayers(fromUnion, CriticalLayerRule.TopK, criticalLayers))}");
             Bars.Grouped(Enumerable.Range(0, model.Config.NLayers).Select(l => $"L{l}").ToList(),
                 [new BarSeries("composite prior", fromComposite), new BarSeries("union prior", fromUnion)],
                 "Edge change per layer after LoRA on the composite task", "Σ |Δ score|")

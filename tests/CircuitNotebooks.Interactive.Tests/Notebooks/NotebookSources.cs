@@ -38,52 +38,13 @@ internal static class NotebookSources
         machine with the CUDA build, set `device = "cuda"`.
         """;
 
-    /// <summary>Loads the model named by the parameters; single-threaded CPU math is faster for tiny matrices.</summary>
+    /// <summary>Loads the model named by the parameters, under the engine's thread rule for tiny CPU models.</summary>
     public const string LoadModel = """
         var model = HookedTransformer.FromPretrained(modelDir, torch.device(device));
-        if (model.Tokenizer is null) throw new InvalidDataException($"{modelDir} has no tokenizer.json: the notebook needs one to encode prompts.");
-        // Tiny matrices: one thread avoids OpenMP hand-off costs that dominate at this size; real models keep all cores.
-        if (model.Device.type == DeviceType.CPU && model.Config.DModel <= 256) torch.set_num_threads(1);
+        if (model.Tokenizer is null) throw new InvalidDataException($"{modelDir} has no tokenizer: the notebook needs one to encode prompts.");
+        // Tiny matrices run faster on one thread (OpenMP hand-offs dominate); real models keep all cores.
+        var threads = TorchThreads.For(model);
         model
-        """;
-
-    /// <summary>
-    /// Task examples for any model: the tiny suite's presets for the default model (word-level vocabulary, every
-    /// number one token), the paper's generators and prompt template otherwise; examples whose labels are not single
-    /// tokens or whose clean/corrupted prompts differ in length are dropped (and counted).
-    /// </summary>
-    public const string TaskData = """
-        static IReadOnlyList<TaskExample> TaskExamples(HookedTransformer model, string task, int count, int seed)
-        {
-            bool tiny = TinySuite.ByName.ContainsKey(task);
-            var generator = tiny ? TinySuite.Get(task) : TaskRegistry.Default.Get(task);
-            var template = tiny ? TinySuite.Template : PromptTemplate.Paper;
-            // Generate extra: with a real tokenizer some labels span two tokens and are filtered out.
-            var validated = TaskValidator.Validate(generator.Generate(count * 2, seed, template), model.Tokenizer!,
-                options: new ValidationOptions(CheckCorruptedLabel: true));
-            Console.WriteLine($"{task}: {validated.Report}");
-            if (validated.Kept.Count < count)
-                throw new InvalidOperationException($"{task}: only {validated.Kept.Count} of {count} examples fit this tokenizer.");
-            return validated.Kept.Take(count).ToList();
-        }
-        """;
-
-    /// <summary>EAP-IG circuit discovery as in Wang et al. 2025 (uses the igSteps, edgeFraction and task parameters).</summary>
-    public const string DiscoverCircuit = """
-        // EAP-IG circuit of the model's current weights on a fixed batch: the top edgeFraction of edges by |score|,
-        // pruned to nodes on a path from input to logits, with its faithfulness measured on the same batch.
-        Circuit DiscoverCircuit(HookedTransformer m, AttributionBatch probe, string label, string? taskName = null)
-        {
-            var scores = EdgeAttribution.Compute(m, probe, new AttributionOptions { Method = AttributionMethod.EapIgInputs, Steps = igSteps });
-            var all = Circuit.FromScores(CircuitGraph.FromConfig(m.Config), scores.Scores, new CircuitMetadata
-            {
-                Task = taskName ?? task, Method = $"EAP-IG-inputs(m={igSteps})", Metric = probe.Metric.Name,
-                ModelFingerprint = m.Config.Fingerprint, Label = label, IgSteps = igSteps,
-            });
-            var circuit = CircuitPruning.Prune(CircuitSelection.TopFraction(all, edgeFraction)).Circuit;
-            using var evaluator = new FaithfulnessEvaluator(m, probe);
-            return circuit.WithMetadata(circuit.Metadata with { Faithfulness = evaluator.Evaluate(circuit.CopyEdgeMask()).Normalized });
-        }
         """;
 
     /// <summary>Usings of the fine-tuning notebooks.</summary>
@@ -93,7 +54,6 @@ internal static class NotebookSources
         using CircuitNotebooks.Circuits;
         using CircuitNotebooks.Circuits.Attribution;
         using CircuitNotebooks.FineTuning;
-        using CircuitNotebooks.FineTuning.Pretraining;
         using CircuitNotebooks.Tasks;
         using CircuitNotebooks.Interactive;
         using CircuitNotebooks.Interactive.Charts;
