@@ -64,7 +64,7 @@ public sealed class ReproduceEndToEndTests(ReproduceRun run)
         Assert.Equal((4, 2, 2, 60, 5, TinyModel.Path), (cfg.Steps, cfg.CheckpointEvery, cfg.IgSteps, cfg.Examples, cfg.Seed, cfg.Model));
         Assert.Equal(EdgeBudget.Default, cfg.Edges);
 
-        Assert.Contains("summary", run.Result.Out);
+        Assert.Contains("findings over 2 seed(s)", run.Result.Out);
         foreach (var m in ReproduceRun.Methods) Assert.Contains(m, run.Result.Out);
         Assert.Contains("report:", run.Result.Out);
         Assert.Contains("done in", File.ReadAllText(P("run.log")));

@@ -18,7 +18,8 @@ namespace CircuitNotebooks.Cli.Reproduce;
 /// </summary>
 public sealed class ReproducePipeline(ReproduceSettings s, IRunReporter reporter)
 {
-    private static readonly double[] BudgetPercents = [1, 2, 3, 5, 10, 20, 50, 100];
+    // The paper's table (1–10 %) and the rest of the curve.
+    private static readonly double[] BudgetPercents = [1, 2, 3, 4, 5, 6, 8, 10, 20, 50, 100];
     private RunStore _store = null!;
     private Device _device = CPU;
     private ScalarType _dtype;

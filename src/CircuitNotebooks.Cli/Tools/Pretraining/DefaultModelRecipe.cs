@@ -209,11 +209,18 @@ public static class DefaultModelRecipe
 
             Trained from scratch by `circuitnb train-default` (seed {s.Seed}, batch {s.BatchSize}, AdamW, weight decay
             {s.WeightDecay}, {s.WarmupSteps} warm-up steps then cosine decay in each phase, loss on the answer token only):
-            - phase 1: {s.Steps} steps at lr {s.LearningRate} on a mix built so the fine-tuning target is weak: addition
-              within 100 is common, subtraction rare (~8 % of Add/Sub examples), plus arithmetic sequences, products
-              (the outer half of the composite task) and entity tracking with 3 boxes ({s.ExamplesPerTask} examples a task);
+            - phase 1: {s.Steps} steps at lr {s.LearningRate} on a mix built so the fine-tuning target (Add/Sub, infix
+              `72 - 46 =`) is weak while the skill it needs is present: addition within 100 is common, infix subtraction rare
+              ({s.SubtractionShare:P0} of Add/Sub examples), and subtraction is common in prefix form (`- 72 46 =`,
+              {s.PrefixSubtractionShare:F1} × the examples of a task); plus arithmetic sequences, products (the outer half of
+              the composite task) and entity tracking with 3 boxes ({s.ExamplesPerTask} examples a task). Fine-tuning on infix
+              Add/Sub then has an existing subtraction mechanism to re-route (Prakash et al.'s premise) rather than one to build;
             - phase 2: {s.EntityPhaseSteps} steps at lr {s.EntityPhaseLearningRate} on 2-box and 3-box entity tracking plus
               a replay of the phase-1 mix (phase 1 leaves entity tracking at chance).
+
+            Shape: {c.NLayers} layers × {c.NHeads} heads give {Circuits.CircuitGraph.FromConfig(c).EdgeCount:N0} edges in the EAP-IG graph, so a top-5 %
+            circuit has about {Circuits.CircuitSelection.EdgesForFraction(Circuits.CircuitGraph.FromConfig(c).EdgeCount, 0.05)} edges
+            (Pythia-1.4B: 24 × 16 heads, 231,493 edges).
 
             ## Accuracy before fine-tuning (held-out, exact match, 500 examples each)
             | task | accuracy |
