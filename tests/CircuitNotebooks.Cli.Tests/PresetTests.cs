@@ -29,7 +29,7 @@ public sealed class PresetTests
 
         // LoRA at the preset's rank 32 on every adapted matrix: r·(d_in + d_out) each.
         var summary = Csv.Read(Path.Combine(outDir, "summary.csv")).ToDictionary(x => x.Text["method"]);
-        long perRank = 2 * (3L * 128 + 128 + (64 + 256) + (256 + 64));
+        long perRank = 4 * (3L * 128 + 128 + (64 + 256) + (256 + 64));
         Assert.Equal(32 * perRank, (long)summary["lora"]["trainable_parameters"]);
         // Only the latest checkpoint is kept (a 1.4B model's checkpoints are large).
         Assert.Equal(["step-000004"], Directory.GetDirectories(Path.Combine(outDir, "runs", "full")).Select(Path.GetFileName));

@@ -3,7 +3,7 @@ using CircuitNotebooks.Cli.Tools;
 namespace CircuitNotebooks.Cli.Tests;
 
 /// <summary>
-/// An untrained model of the default architecture, shrunk (2 layers × 4 heads, d 64) so the CLI tests stay quick on
+/// An untrained model of the default architecture, shrunk (4 layers × 4 heads, d 64) so the CLI tests stay quick on
 /// two cores, with the tiny word-level tokenizer; saved once per test run.
 /// </summary>
 internal static class TinyModel
@@ -12,7 +12,7 @@ internal static class TinyModel
     {
         var dir = TempDirs.NewPath("tiny-model");
         using var model = DefaultModelRecipe.CreateUntrained(seed: 7,
-            DefaultModelRecipe.ConfigFor(new PretrainSettings(Layers: 2, Heads: 4, DModel: 64)));
+            DefaultModelRecipe.ConfigFor(new PretrainSettings(Layers: 4, Heads: 4, DModel: 64)));
         model.SavePretrained(dir);
         DefaultModelRecipe.WriteTokenizer(dir);
         return dir;
