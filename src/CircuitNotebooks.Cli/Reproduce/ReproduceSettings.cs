@@ -35,7 +35,7 @@ public sealed record ReproduceSettings
     /// <summary>First seed; the data split always uses it, fine-tuning runs use Seed, Seed + 1, … (one per <see cref="Seeds"/>).</summary>
     public int Seed { get; init; } = 42;
     /// <summary>Fine-tuning runs per method with different seeds (order of examples, adapter initialisation); intervals need ≥ 2.</summary>
-    public int Seeds { get; init; } = 3;
+    public int Seeds { get; init; } = 5;
     public string Out { get; init; } = "out/reproduce";
     /// <summary>Examples generated for the task (90 % train, 10 % test).</summary>
     public int Examples { get; init; } = 2000;
