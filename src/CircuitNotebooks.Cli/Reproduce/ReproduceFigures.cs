@@ -183,11 +183,19 @@ public static class ReproduceFigures
                 $"{run.RunId}: similarity to the previous checkpoint", "step", "Jaccard"))
             .Chart(LineCurves.TrainingCurves(Enumerable.Range(1, run.Result.Losses.Count).Select(i => (double)i).ToList(),
                 run.Result.Losses, null, $"{run.RunId}: training loss"))
-            .Html(sim.ToHtml())
-            .Html(t[$"changes_{run.RunId}.csv"].ToHtml());
+            .Html(Columns(sim, "similarity", [0, 1, 2, 3, 4, 8], ["step", "nodes", "edges", "node J vs base", "edge J vs base", "faithfulness"]).ToHtml())
+            .Html(Columns(t[$"changes_{run.RunId}.csv"], "changes", [1, 4, 7, 8], ["to step", "node changes", "edge changes", "share touching changed nodes"]).ToHtml());
     }
 
-    private static string Num(object? v) => v is double d && double.IsFinite(d) ? d.ToString("G3", CultureInfo.InvariantCulture) : v is double ? "—" : CsvTable.Format(v, exact: false);
+    /// <summary>Some columns of a CSV table under short headers (the page stays narrow; the CSV has them all).</summary>
+    private static CsvTable Columns(CsvTable t, string name, int[] columns, string[] headers)
+    {
+        var view = new CsvTable(name, headers);
+        foreach (var row in t.Rows) view.Add([.. columns.Select(i => row[i])]);
+        return view;
+    }
+
+    private static string Num(object? v) => v is double big && Math.Abs(big) >= 1000 ? big.ToString("N0", CultureInfo.InvariantCulture) : v is double d && double.IsFinite(d) ? d.ToString("G3", CultureInfo.InvariantCulture) : v is double ? "—" : CsvTable.Format(v, exact: false);
     private static string Pct(object? v) => v is double d ? (100 * d).ToString("F1", CultureInfo.InvariantCulture) + " %" : "";
     private static string Ci(Finding f) => f.Ci95 is { } ci ? $"[{Num(ci[0])}, {Num(ci[1])}]" : "(no interval)";
 }
