@@ -26,7 +26,7 @@ internal static class CompareCommand
                 catch (Exception e) when (e is IOException or InvalidDataException) { throw CliException.BadInput(e.Message, e); }
             }).ToList();
             for (int i = 1; i < circuits.Count; i++)
-                if (!circuits[i].Layout.SameAs(circuits[0].Layout))
+                if (!circuits[i].Graph.SameAs(circuits[0].Graph))
                     throw CliException.BadInput($"{files[i]} is over graph {circuits[i].Graph.ShapeKey} ({circuits[i].Granularity}), {files[0]} over {circuits[0].Graph.ShapeKey} ({circuits[0].Granularity}); only circuits of the same model compare.");
             var names = files.Select((f, i) => circuits[i].Metadata.Label ?? Path.GetFileNameWithoutExtension(f)).ToList();
 

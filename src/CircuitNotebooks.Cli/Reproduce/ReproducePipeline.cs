@@ -99,7 +99,7 @@ public sealed class ReproducePipeline(ReproduceSettings s, IRunReporter reporter
         using var phase = reporter.Phase("base model: accuracy and faithfulness curve", 2);
         double accuracy = Evaluation.ExactMatch(model, data.Test);
         phase.Advance();
-        var budgets = Budgets(baseCircuit.Circuit.Layout.EdgeCount);
+        var budgets = Budgets(baseCircuit.Circuit.Graph.EdgeCount);
         var curve = probe.Curves(model, [baseCircuit.Circuit], budgets)[0];
         phase.Advance();
         var result = new BaseResult(accuracy, budgets, curve, probe.MetricName, data.Train.Count, data.Test.Count, probe.Examples);
@@ -275,7 +275,7 @@ public sealed class ReproducePipeline(ReproduceSettings s, IRunReporter reporter
             using var phase = reporter.Phase("composition: union vs composite faithfulness", 1);
             double unionFaith = compositeProbe!.Faithfulness(model, union);
             _store.SaveCircuit(RunStore.CircuitPath("composition", "union"), union, unionFaith);
-            var budgets = Budgets(comp.Layout.EdgeCount);
+            var budgets = Budgets(comp.Graph.EdgeCount);
             var curves = compositeProbe.Curves(model, [comp, union], budgets);
             var diff = CircuitComparison.Compare(comp, union);
             var result = new CompositionResult(composite, subTasks, circuits[composite].Faithfulness, unionFaith,

@@ -113,7 +113,7 @@ public static class ReproduceReport
         var header = new List<string> { "edges", "percent_of_edges", "base" };
         header.AddRange(r.Runs.Select(x => $"{x.RunId}_final"));
         var t = new CsvTable("faithfulness_vs_budget.csv", header);
-        int real = r.BaseCircuit.Circuit.Layout.EdgeCount;
+        int real = r.BaseCircuit.Circuit.Graph.EdgeCount;
         for (int i = 0; i < r.Base.Budgets.Count; i++)
         {
             var row = new List<object?> { r.Base.Budgets[i], 100.0 * r.Base.Budgets[i] / real, r.Base.Curve[i] };

@@ -1,10 +1,5 @@
-using CircuitNotebooks.Models;
-using CircuitNotebooks.Circuits;
-using CircuitNotebooks.Circuits.Attribution;
-using CircuitNotebooks.FineTuning;
 using CircuitNotebooks.Tasks;
-using CircuitNotebooks.Hooks;
-using CircuitNotebooks.Patching;
+
 namespace CircuitNotebooks.Cli.Tools;
 
 /// <summary>

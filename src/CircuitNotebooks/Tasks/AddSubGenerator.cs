@@ -7,7 +7,7 @@ namespace CircuitNotebooks.Tasks;
 /// Also keep a + b ≤ N so both answers stay within N (fewer distinct answers: useful for a tiny model whose
 /// vocabulary holds only the numbers 0..N).
 /// </param>
-public sealed record AddSubOptions(int MaxOperand = 100, int MinOperand = 0, bool BoundSum = false)
+public sealed record AddSubOptions(int MaxOperand = 100, int MinOperand = 0, bool BoundSum = false) : ITaskOptions
 {
     public void Validate()
     {
@@ -21,38 +21,31 @@ public sealed record AddSubOptions(int MaxOperand = 100, int MinOperand = 0, boo
 /// every example: then both the clean and the flipped result are non-negative (as in the paper) and the corrupted
 /// label is always defined. Exactly half of the examples (the first ⌈count/2⌉ drawn) are additions.
 /// </summary>
-public sealed class AddSubGenerator(string name, AddSubOptions options) : ITaskGenerator
+public sealed class AddSubGenerator(string name, AddSubOptions options)
+    : UniqueExampleGenerator<AddSubOptions>(name, options)
 {
     public AddSubGenerator(int maxOperand) : this($"addsub{maxOperand}", new AddSubOptions(maxOperand)) { }
 
-    public string Name { get; } = name;
-    public AddSubOptions Options { get; } = options;
-
-    public IReadOnlyList<TaskExample> Generate(int count, int seed, PromptTemplate template)
+    protected override (string? Key, TaskExample Example)? Draw(Random rng, int index, int seed, PromptTemplate template)
     {
-        Options.Validate();
-        ArgumentNullException.ThrowIfNull(template);
-        return GeneratorKit.Unique(Name, count, seed, (rng, index) =>
-        {
-            int a = GeneratorKit.Between(rng, Options.MinOperand, Options.MaxOperand);
-            int b = GeneratorKit.Between(rng, Options.MinOperand, Options.MaxOperand);
-            if (a < b) (a, b) = (b, a);
-            if (Options.BoundSum && a + b > Options.MaxOperand) return null;
-            bool add = index % 2 == 0;
-            char op = add ? '+' : '-', flipped = add ? '-' : '+';
-            int clean = add ? a + b : a - b, corrupted = add ? a - b : a + b;
-            string body(char o) => $"{GeneratorKit.S(a)} {o} {GeneratorKit.S(b)} =";
-            var ex = new TaskExample(
-                template.Apply(TaskFamily.Arithmetic, body(op)),
-                template.Apply(TaskFamily.Arithmetic, body(flipped)),
-                GeneratorKit.S(clean), GeneratorKit.S(corrupted),
-                new Dictionary<string, string>
-                {
-                    ["task"] = Name, ["template"] = template.Name,
-                    ["a"] = GeneratorKit.S(a), ["b"] = GeneratorKit.S(b),
-                    ["op"] = op.ToString(), ["corrupted_op"] = flipped.ToString(),
-                });
-            return (body(op), ex);
-        });
+        int a = GeneratorKit.Between(rng, Options.MinOperand, Options.MaxOperand);
+        int b = GeneratorKit.Between(rng, Options.MinOperand, Options.MaxOperand);
+        if (a < b) (a, b) = (b, a);
+        if (Options.BoundSum && a + b > Options.MaxOperand) return null;
+        bool add = index % 2 == 0;
+        char op = add ? '+' : '-', flipped = add ? '-' : '+';
+        int clean = add ? a + b : a - b, corrupted = add ? a - b : a + b;
+        string body(char o) => $"{GeneratorKit.S(a)} {o} {GeneratorKit.S(b)} =";
+        var ex = new TaskExample(
+            template.Apply(TaskFamily.Arithmetic, body(op)),
+            template.Apply(TaskFamily.Arithmetic, body(flipped)),
+            GeneratorKit.S(clean), GeneratorKit.S(corrupted),
+            new Dictionary<string, string>
+            {
+                ["task"] = Name, ["template"] = template.Name,
+                ["a"] = GeneratorKit.S(a), ["b"] = GeneratorKit.S(b),
+                ["op"] = op.ToString(), ["corrupted_op"] = flipped.ToString(),
+            });
+        return (body(op), ex);
     }
 }

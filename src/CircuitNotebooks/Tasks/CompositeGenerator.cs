@@ -22,7 +22,7 @@ public sealed record CompositeOptions(
     int MinOperand = 1, int MaxOperand = 100,
     int MinZ = 2, int MaxZ = 99,
     IReadOnlyList<char>? OuterOps = null,
-    int MaxResult = 9999)
+    int MaxResult = 9999) : ITaskOptions
 {
     public IReadOnlyList<char> EffectiveOuterOps => OuterOps is { Count: > 0 } ops ? ops : ['*'];
 
@@ -43,60 +43,54 @@ public sealed record CompositeOptions(
 /// "composite-bracket" and "composite-outer" come from the same expression. x &gt; y always, so the bracket (and its
 /// ±-flipped corrupted form) is positive; half of the expressions use +, half −.
 /// </summary>
-public sealed class CompositeGenerator(string name, CompositePart part, CompositeOptions options) : ITaskGenerator
+public sealed class CompositeGenerator(string name, CompositePart part, CompositeOptions options)
+    : UniqueExampleGenerator<CompositeOptions>(name, options)
 {
-    public string Name { get; } = name;
     public CompositePart Part { get; } = part;
-    public CompositeOptions Options { get; } = options;
 
-    public IReadOnlyList<TaskExample> Generate(int count, int seed, PromptTemplate template)
+    protected override (string? Key, TaskExample Example)? Draw(Random rng, int index, int seed, PromptTemplate template)
     {
-        Options.Validate();
-        ArgumentNullException.ThrowIfNull(template);
         var o = Options;
         var outerOps = o.EffectiveOuterOps;
-        return GeneratorKit.Unique(Name, count, seed, (rng, index) =>
+        int x = GeneratorKit.Between(rng, o.MinOperand, o.MaxOperand);
+        int y = GeneratorKit.Between(rng, o.MinOperand, o.MaxOperand);
+        if (x == y) return null;
+        if (x < y) (x, y) = (y, x);
+        bool add = index % 2 == 0;
+        char op = add ? '+' : '-', flipped = add ? '-' : '+';
+        int v = add ? x + y : x - y, vFlipped = add ? x - y : x + y;
+        char outer = outerOps[rng.Next(outerOps.Count)];
+        int z = GeneratorKit.Between(rng, o.MinZ, o.MaxZ);
+        if (!Fits(v, outer, z)) return null;
+        // Corrupted z: same digit count, still fitting (exact and within MaxResult).
+        int? z2 = null;
+        for (int attempt = 0; attempt < 50 && z2 is null; attempt++)
         {
-            int x = GeneratorKit.Between(rng, o.MinOperand, o.MaxOperand);
-            int y = GeneratorKit.Between(rng, o.MinOperand, o.MaxOperand);
-            if (x == y) return null;
-            if (x < y) (x, y) = (y, x);
-            bool add = index % 2 == 0;
-            char op = add ? '+' : '-', flipped = add ? '-' : '+';
-            int v = add ? x + y : x - y, vFlipped = add ? x - y : x + y;
-            char outer = outerOps[rng.Next(outerOps.Count)];
-            int z = GeneratorKit.Between(rng, o.MinZ, o.MaxZ);
-            if (!Fits(v, outer, z)) return null;
-            // Corrupted z: same digit count, still fitting (exact and within MaxResult).
-            int? z2 = null;
-            for (int attempt = 0; attempt < 50 && z2 is null; attempt++)
-            {
-                var alt = GeneratorKit.OtherWithSameDigits(rng, z, o.MinZ, o.MaxZ);
-                if (alt is null) return null;
-                if (Fits(v, outer, alt.Value) && Apply(v, outer, alt.Value) != Apply(v, outer, z)) z2 = alt;
-            }
-            if (z2 is null) return null;
-            string S(int n) => GeneratorKit.S(n);
-            string full = $"({S(x)} {op} {S(y)}) {outer} {S(z)} =";
-            var meta = new Dictionary<string, string>
-            {
-                ["task"] = Name, ["template"] = template.Name, ["part"] = Part.ToString(),
-                ["x"] = S(x), ["y"] = S(y), ["op"] = op.ToString(), ["outer_op"] = outer.ToString(),
-                ["z"] = S(z), ["corrupted_z"] = S(z2.Value), ["bracket_value"] = S(v), ["expression"] = full,
-            };
-            (string clean, string corrupted, int label, int corruptedLabel) = Part switch
-            {
-                CompositePart.Full => (full, $"({S(x)} {op} {S(y)}) {outer} {S(z2.Value)} =",
-                    Apply(v, outer, z), Apply(v, outer, z2.Value)),
-                CompositePart.Bracket => ($"{S(x)} {op} {S(y)} =", $"{S(x)} {flipped} {S(y)} =", v, vFlipped),
-                CompositePart.Outer => ($"{S(v)} {outer} {S(z)} =", $"{S(v)} {outer} {S(z2.Value)} =",
-                    Apply(v, outer, z), Apply(v, outer, z2.Value)),
-                _ => throw new ArgumentOutOfRangeException(nameof(Part), Part, "unknown composite part"),
-            };
-            var ex = new TaskExample(template.Apply(TaskFamily.Arithmetic, clean),
-                template.Apply(TaskFamily.Arithmetic, corrupted), S(label), S(corruptedLabel), meta);
-            return (full, ex);
-        });
+            var alt = GeneratorKit.OtherWithSameDigits(rng, z, o.MinZ, o.MaxZ);
+            if (alt is null) return null;
+            if (Fits(v, outer, alt.Value) && Apply(v, outer, alt.Value) != Apply(v, outer, z)) z2 = alt;
+        }
+        if (z2 is null) return null;
+        string S(int n) => GeneratorKit.S(n);
+        string full = $"({S(x)} {op} {S(y)}) {outer} {S(z)} =";
+        var meta = new Dictionary<string, string>
+        {
+            ["task"] = Name, ["template"] = template.Name, ["part"] = Part.ToString(),
+            ["x"] = S(x), ["y"] = S(y), ["op"] = op.ToString(), ["outer_op"] = outer.ToString(),
+            ["z"] = S(z), ["corrupted_z"] = S(z2.Value), ["bracket_value"] = S(v), ["expression"] = full,
+        };
+        (string clean, string corrupted, int label, int corruptedLabel) = Part switch
+        {
+            CompositePart.Full => (full, $"({S(x)} {op} {S(y)}) {outer} {S(z2.Value)} =",
+                Apply(v, outer, z), Apply(v, outer, z2.Value)),
+            CompositePart.Bracket => ($"{S(x)} {op} {S(y)} =", $"{S(x)} {flipped} {S(y)} =", v, vFlipped),
+            CompositePart.Outer => ($"{S(v)} {outer} {S(z)} =", $"{S(v)} {outer} {S(z2.Value)} =",
+                Apply(v, outer, z), Apply(v, outer, z2.Value)),
+            _ => throw new ArgumentOutOfRangeException(nameof(Part), Part, "unknown composite part"),
+        };
+        var ex = new TaskExample(template.Apply(TaskFamily.Arithmetic, clean),
+            template.Apply(TaskFamily.Arithmetic, corrupted), S(label), S(corruptedLabel), meta);
+        return (full, ex);
     }
 
     private bool Fits(int v, char outer, int z) => outer switch

@@ -25,7 +25,7 @@ public sealed record EntityTrackingOptions(
     int NumBoxes = 7,
     IReadOnlyList<string>? Objects = null,
     IReadOnlyList<string>? BoxLabels = null,
-    EntityCounterfactual Counterfactual = EntityCounterfactual.SwapAnswerPosition)
+    EntityCounterfactual Counterfactual = EntityCounterfactual.SwapAnswerPosition) : ITaskOptions
 {
     /// <summary>Common short nouns (one token in most BPE vocabularies; the validator checks for a given model).</summary>
     public static IReadOnlyList<string> DefaultObjects { get; } =
@@ -68,57 +68,50 @@ public sealed record EntityTrackingOptions(
 /// order), and the same for the corrupted prompt (corrupted_answer_index, corrupted_box_labels,
 /// corrupted_objects); corrupted_answer_index ≠ answer_index always.
 /// </summary>
-public sealed class EntityTrackingGenerator(string name, EntityTrackingOptions options) : ITaskGenerator
+public sealed class EntityTrackingGenerator(string name, EntityTrackingOptions options)
+    : UniqueExampleGenerator<EntityTrackingOptions>(name, options)
 {
     public EntityTrackingGenerator() : this("entity-tracking", new EntityTrackingOptions()) { }
 
-    public string Name { get; } = name;
-    public EntityTrackingOptions Options { get; } = options;
-
-    public IReadOnlyList<TaskExample> Generate(int count, int seed, PromptTemplate template)
+    protected override (string? Key, TaskExample Example)? Draw(Random rng, int _, int seed, PromptTemplate template)
     {
-        Options.Validate();
-        ArgumentNullException.ThrowIfNull(template);
         int n = Options.NumBoxes;
         var objects = Options.EffectiveObjects;
         var labels = Options.EffectiveBoxLabels;
-        return GeneratorKit.Unique(Name, count, seed, (rng, _) =>
+        var objs = Sample(rng, objects, n);
+        var boxes = Sample(rng, labels, n);
+        int qi = rng.Next(n);
+        int qj = rng.Next(n - 1);
+        if (qj >= qi) qj++; // another index, uniform
+        string[] cObjs, cBoxes;
+        if (Options.Counterfactual == EntityCounterfactual.SwapAnswerPosition)
         {
-            var objs = Sample(rng, objects, n);
-            var boxes = Sample(rng, labels, n);
-            int qi = rng.Next(n);
-            int qj = rng.Next(n - 1);
-            if (qj >= qi) qj++; // another index, uniform
-            string[] cObjs, cBoxes;
-            if (Options.Counterfactual == EntityCounterfactual.SwapAnswerPosition)
-            {
-                (cObjs, cBoxes) = ((string[])objs.Clone(), (string[])boxes.Clone());
-                (cObjs[qi], cObjs[qj]) = (cObjs[qj], cObjs[qi]);
-                (cBoxes[qi], cBoxes[qj]) = (cBoxes[qj], cBoxes[qi]);
-            }
-            else
-            {
-                // A private stream keyed by the clean prompt: the clean prompts (and so accuracies measured on them) are
-                // the same whichever counterfactual is asked for.
-                var cfRng = new Random(unchecked(seed * 31 + StableHash(Render(objs, boxes, boxes[qi]))));
-                (cObjs, cBoxes) = (Sample(cfRng, objects, n), Sample(cfRng, labels, n));
-            }
-            string clean = Render(objs, boxes, boxes[qi]);
-            var meta = new Dictionary<string, string>
-            {
-                ["task"] = Name, ["template"] = template.Name, ["num_boxes"] = GeneratorKit.S(n),
-                ["counterfactual"] = Options.Counterfactual.ToString(),
-                ["query_box"] = boxes[qi], ["answer_index"] = GeneratorKit.S(qi),
-                ["box_labels"] = string.Join(",", boxes), ["objects"] = string.Join(",", objs),
-                ["corrupted_query_box"] = cBoxes[qj], ["corrupted_answer_index"] = GeneratorKit.S(qj),
-                ["corrupted_box_labels"] = string.Join(",", cBoxes), ["corrupted_objects"] = string.Join(",", cObjs),
-            };
-            var ex = new TaskExample(
-                template.Apply(TaskFamily.EntityTracking, clean),
-                template.Apply(TaskFamily.EntityTracking, Render(cObjs, cBoxes, cBoxes[qj])),
-                objs[qi], cObjs[qj], meta);
-            return (clean, ex);
-        });
+            (cObjs, cBoxes) = ((string[])objs.Clone(), (string[])boxes.Clone());
+            (cObjs[qi], cObjs[qj]) = (cObjs[qj], cObjs[qi]);
+            (cBoxes[qi], cBoxes[qj]) = (cBoxes[qj], cBoxes[qi]);
+        }
+        else
+        {
+            // A private stream keyed by the clean prompt: the clean prompts (and so accuracies measured on them) are
+            // the same whichever counterfactual is asked for.
+            var cfRng = new Random(unchecked(seed * 31 + StableHash(Render(objs, boxes, boxes[qi]))));
+            (cObjs, cBoxes) = (Sample(cfRng, objects, n), Sample(cfRng, labels, n));
+        }
+        string clean = Render(objs, boxes, boxes[qi]);
+        var meta = new Dictionary<string, string>
+        {
+            ["task"] = Name, ["template"] = template.Name, ["num_boxes"] = GeneratorKit.S(n),
+            ["counterfactual"] = Options.Counterfactual.ToString(),
+            ["query_box"] = boxes[qi], ["answer_index"] = GeneratorKit.S(qi),
+            ["box_labels"] = string.Join(",", boxes), ["objects"] = string.Join(",", objs),
+            ["corrupted_query_box"] = cBoxes[qj], ["corrupted_answer_index"] = GeneratorKit.S(qj),
+            ["corrupted_box_labels"] = string.Join(",", cBoxes), ["corrupted_objects"] = string.Join(",", cObjs),
+        };
+        var ex = new TaskExample(
+            template.Apply(TaskFamily.EntityTracking, clean),
+            template.Apply(TaskFamily.EntityTracking, Render(cObjs, cBoxes, cBoxes[qj])),
+            objs[qi], cObjs[qj], meta);
+        return (clean, ex);
     }
 
     /// <summary>FNV-1a: string.GetHashCode is randomised per process, and the data must not be.</summary>

@@ -25,7 +25,7 @@ public sealed record LcmOptions(
     int Shots = 1,
     IReadOnlyList<LcmPairKind>? Kinds = null,
     int MinOperand = 2, int MaxOperand = 99,
-    int MaxMultiplier = 10, int MaxLcm = 999)
+    int MaxMultiplier = 10, int MaxLcm = 999) : ITaskOptions
 {
     public IReadOnlyList<LcmPairKind> EffectiveKinds => Kinds is { Count: > 0 } k ? k : [LcmPairKind.Multiple];
 
@@ -42,55 +42,48 @@ public sealed record LcmOptions(
 /// Few-shot LCM: "LCM(20, 160) = 160, LCM(8, 64) =" → "64". The corrupted prompt keeps the shots and replaces the
 /// final pair by another pair of the same kind with the same digit counts and a different LCM.
 /// </summary>
-public sealed class LcmGenerator(string name, LcmOptions options) : ITaskGenerator
+public sealed class LcmGenerator(string name, LcmOptions options)
+    : UniqueExampleGenerator<LcmOptions>(name, options)
 {
     public LcmGenerator() : this("lcm", new LcmOptions()) { }
 
-    public string Name { get; } = name;
-    public LcmOptions Options { get; } = options;
-
-    public IReadOnlyList<TaskExample> Generate(int count, int seed, PromptTemplate template)
+    protected override (string? Key, TaskExample Example)? Draw(Random rng, int _, int seed, PromptTemplate template)
     {
-        Options.Validate();
-        ArgumentNullException.ThrowIfNull(template);
         var o = Options;
         var kinds = o.EffectiveKinds;
-        return GeneratorKit.Unique(Name, count, seed, (rng, _) =>
+        var kind = kinds[rng.Next(kinds.Count)];
+        var pairs = new List<(int A, int B)>();
+        for (int i = 0; i <= o.Shots; i++)
         {
-            var kind = kinds[rng.Next(kinds.Count)];
-            var pairs = new List<(int A, int B)>();
-            for (int i = 0; i <= o.Shots; i++)
+            var p = DrawPair(rng, kind);
+            if (p is null) return null;
+            pairs.Add(p.Value);
+        }
+        var query = pairs[^1];
+        (int A, int B)? alt = null;
+        for (int attempt = 0; attempt < 50 && alt is null; attempt++)
+        {
+            var c = DrawPair(rng, kind);
+            if (c is { } q && GeneratorKit.Digits(q.A) == GeneratorKit.Digits(query.A)
+                && GeneratorKit.Digits(q.B) == GeneratorKit.Digits(query.B)
+                && Lcm(q.A, q.B) != Lcm(query.A, query.B))
+                alt = q;
+        }
+        if (alt is null) return null;
+        string shots = string.Concat(pairs.Take(o.Shots)
+            .Select(p => $"LCM({GeneratorKit.S(p.A)}, {GeneratorKit.S(p.B)}) = {GeneratorKit.S(Lcm(p.A, p.B))}, "));
+        string body((int A, int B) q) => $"{shots}LCM({GeneratorKit.S(q.A)}, {GeneratorKit.S(q.B)}) =";
+        var ex = new TaskExample(
+            template.Apply(TaskFamily.Lcm, body(query)),
+            template.Apply(TaskFamily.Lcm, body(alt.Value)),
+            GeneratorKit.S(Lcm(query.A, query.B)), GeneratorKit.S(Lcm(alt.Value.A, alt.Value.B)),
+            new Dictionary<string, string>
             {
-                var p = DrawPair(rng, kind);
-                if (p is null) return null;
-                pairs.Add(p.Value);
-            }
-            var query = pairs[^1];
-            (int A, int B)? alt = null;
-            for (int attempt = 0; attempt < 50 && alt is null; attempt++)
-            {
-                var c = DrawPair(rng, kind);
-                if (c is { } q && GeneratorKit.Digits(q.A) == GeneratorKit.Digits(query.A)
-                    && GeneratorKit.Digits(q.B) == GeneratorKit.Digits(query.B)
-                    && Lcm(q.A, q.B) != Lcm(query.A, query.B))
-                    alt = q;
-            }
-            if (alt is null) return null;
-            string shots = string.Concat(pairs.Take(o.Shots)
-                .Select(p => $"LCM({GeneratorKit.S(p.A)}, {GeneratorKit.S(p.B)}) = {GeneratorKit.S(Lcm(p.A, p.B))}, "));
-            string body((int A, int B) q) => $"{shots}LCM({GeneratorKit.S(q.A)}, {GeneratorKit.S(q.B)}) =";
-            var ex = new TaskExample(
-                template.Apply(TaskFamily.Lcm, body(query)),
-                template.Apply(TaskFamily.Lcm, body(alt.Value)),
-                GeneratorKit.S(Lcm(query.A, query.B)), GeneratorKit.S(Lcm(alt.Value.A, alt.Value.B)),
-                new Dictionary<string, string>
-                {
-                    ["task"] = Name, ["template"] = template.Name, ["kind"] = kind.ToString(),
-                    ["a"] = GeneratorKit.S(query.A), ["b"] = GeneratorKit.S(query.B),
-                    ["corrupted_a"] = GeneratorKit.S(alt.Value.A), ["corrupted_b"] = GeneratorKit.S(alt.Value.B),
-                });
-            return (body(query), ex);
-        });
+                ["task"] = Name, ["template"] = template.Name, ["kind"] = kind.ToString(),
+                ["a"] = GeneratorKit.S(query.A), ["b"] = GeneratorKit.S(query.B),
+                ["corrupted_a"] = GeneratorKit.S(alt.Value.A), ["corrupted_b"] = GeneratorKit.S(alt.Value.B),
+            });
+        return (body(query), ex);
     }
 
     private (int A, int B)? DrawPair(Random rng, LcmPairKind kind)

@@ -23,7 +23,7 @@ public sealed record SequenceOptions(
     int MinRatio = 2, int MaxRatio = 5,
     int MaxTerm = 999,
     int MinCorruption = 1, int MaxCorruption = 100,
-    bool DistinctPrompts = true)
+    bool DistinctPrompts = true) : ITaskOptions
 {
     public static SequenceOptions Geometric { get; } = new(SequenceKind.Geometric, MinStart: 1, MaxStart: 30,
         MaxTerm: 9999, DistinctPrompts: false);
@@ -45,55 +45,48 @@ public sealed record SequenceOptions(
 /// the amount is redrawn until the term keeps its digit count, so token counts usually match. The corrupted
 /// prompt is no sequence, so <see cref="TaskExample.CorruptedLabel"/> is null.
 /// </summary>
-public sealed class SequenceGenerator(string name, SequenceOptions options) : ITaskGenerator
+public sealed class SequenceGenerator(string name, SequenceOptions options)
+    : UniqueExampleGenerator<SequenceOptions>(name, options)
 {
-    public string Name { get; } = name;
-    public SequenceOptions Options { get; } = options;
-
-    public IReadOnlyList<TaskExample> Generate(int count, int seed, PromptTemplate template)
+    protected override (string? Key, TaskExample Example)? Draw(Random rng, int index, int seed, PromptTemplate template)
     {
-        Options.Validate();
-        ArgumentNullException.ThrowIfNull(template);
         var o = Options;
-        return GeneratorKit.Unique(Name, count, seed, (rng, index) =>
+        bool geometric = o.Kind == SequenceKind.Geometric || (o.Kind == SequenceKind.Mixed && index % 2 == 1);
+        long start = GeneratorKit.Between(rng, o.MinStart, o.MaxStart);
+        long step = geometric
+            ? GeneratorKit.Between(rng, o.MinRatio, o.MaxRatio)
+            : GeneratorKit.Between(rng, o.MinArithmeticStep, o.MaxArithmeticStep);
+        var terms = new long[o.ShownTerms + 1];
+        terms[0] = start;
+        for (int i = 1; i < terms.Length; i++)
         {
-            bool geometric = o.Kind == SequenceKind.Geometric || (o.Kind == SequenceKind.Mixed && index % 2 == 1);
-            long start = GeneratorKit.Between(rng, o.MinStart, o.MaxStart);
-            long step = geometric
-                ? GeneratorKit.Between(rng, o.MinRatio, o.MaxRatio)
-                : GeneratorKit.Between(rng, o.MinArithmeticStep, o.MaxArithmeticStep);
-            var terms = new long[o.ShownTerms + 1];
-            terms[0] = start;
-            for (int i = 1; i < terms.Length; i++)
+            terms[i] = geometric ? terms[i - 1] * step : terms[i - 1] + step;
+            if (terms[i] > o.MaxTerm) return null;
+        }
+        int which = o.ShownTerms - 1 - rng.Next(2); // one of the last two shown terms
+        long? corruptedTerm = null;
+        for (int attempt = 0; attempt < 50 && corruptedTerm is null; attempt++)
+        {
+            long c = terms[which] + GeneratorKit.Between(rng, o.MinCorruption, o.MaxCorruption);
+            if (GeneratorKit.Digits(c) == GeneratorKit.Digits(terms[which])) corruptedTerm = c;
+        }
+        if (corruptedTerm is null) return null;
+        var shown = terms[..o.ShownTerms];
+        var corrupted = (long[])shown.Clone();
+        corrupted[which] = corruptedTerm.Value;
+        static string body(long[] t) => string.Join(", ", t.Select(GeneratorKit.S)) + ",";
+        var ex = new TaskExample(
+            template.Apply(TaskFamily.Sequence, body(shown)),
+            template.Apply(TaskFamily.Sequence, body(corrupted)),
+            GeneratorKit.S(terms[^1]), null,
+            new Dictionary<string, string>
             {
-                terms[i] = geometric ? terms[i - 1] * step : terms[i - 1] + step;
-                if (terms[i] > o.MaxTerm) return null;
-            }
-            int which = o.ShownTerms - 1 - rng.Next(2); // one of the last two shown terms
-            long? corruptedTerm = null;
-            for (int attempt = 0; attempt < 50 && corruptedTerm is null; attempt++)
-            {
-                long c = terms[which] + GeneratorKit.Between(rng, o.MinCorruption, o.MaxCorruption);
-                if (GeneratorKit.Digits(c) == GeneratorKit.Digits(terms[which])) corruptedTerm = c;
-            }
-            if (corruptedTerm is null) return null;
-            var shown = terms[..o.ShownTerms];
-            var corrupted = (long[])shown.Clone();
-            corrupted[which] = corruptedTerm.Value;
-            static string body(long[] t) => string.Join(", ", t.Select(GeneratorKit.S)) + ",";
-            var ex = new TaskExample(
-                template.Apply(TaskFamily.Sequence, body(shown)),
-                template.Apply(TaskFamily.Sequence, body(corrupted)),
-                GeneratorKit.S(terms[^1]), null,
-                new Dictionary<string, string>
-                {
-                    ["task"] = Name, ["template"] = template.Name,
-                    ["kind"] = geometric ? "geometric" : "arithmetic",
-                    ["start"] = GeneratorKit.S(start), ["step"] = GeneratorKit.S(step),
-                    ["corrupted_index"] = GeneratorKit.S(which),
-                    ["corruption"] = GeneratorKit.S(corruptedTerm.Value - terms[which]),
-                });
-            return (o.DistinctPrompts ? body(shown) : null, ex);
-        });
+                ["task"] = Name, ["template"] = template.Name,
+                ["kind"] = geometric ? "geometric" : "arithmetic",
+                ["start"] = GeneratorKit.S(start), ["step"] = GeneratorKit.S(step),
+                ["corrupted_index"] = GeneratorKit.S(which),
+                ["corruption"] = GeneratorKit.S(corruptedTerm.Value - terms[which]),
+            });
+        return (o.DistinctPrompts ? body(shown) : null, ex);
     }
 }

@@ -63,7 +63,10 @@ public class ParityTests
         var (_, cache) = model.RunWithCache(tensor(toks[0].Select(t => (long)t).ToArray(), [1, 5]));
         using (cache)
         {
-            foreach (var hook in trace.Hooks.Keys.Where(cache.Contains))
+            // Every activation the reference records is a hook the engine must emit: a missing one is a failure.
+            var missing = trace.Hooks.Keys.Where(k => !cache.Contains(k)).Order().ToList();
+            Assert.True(missing.Count == 0, $"{name}: the engine emits no {string.Join(", ", missing)}");
+            foreach (var hook in trace.Hooks.Keys)
             {
                 var got = cache[hook].to_type(ScalarType.Float64).data<double>().ToArray();
                 var exp = trace[hook].Data;

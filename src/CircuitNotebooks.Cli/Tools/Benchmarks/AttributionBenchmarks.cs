@@ -1,8 +1,5 @@
 using CircuitNotebooks.Circuits;
 using CircuitNotebooks.Circuits.Attribution;
-using CircuitNotebooks.FineTuning;
-using CircuitNotebooks.Tasks;
-using CircuitNotebooks.Hooks;
 using System.Diagnostics;
 using CircuitNotebooks.Models;
 using CircuitNotebooks.Patching;

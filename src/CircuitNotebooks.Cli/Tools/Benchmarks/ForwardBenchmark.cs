@@ -1,9 +1,4 @@
 using CircuitNotebooks.Models;
-using CircuitNotebooks.Circuits;
-using CircuitNotebooks.Circuits.Attribution;
-using CircuitNotebooks.FineTuning;
-using CircuitNotebooks.Tasks;
-using CircuitNotebooks.Patching;
 using System.Diagnostics;
 using CircuitNotebooks.Hooks;
 using TorchSharp;

@@ -1,10 +1,3 @@
-using CircuitNotebooks.Models;
-using CircuitNotebooks.Circuits;
-using CircuitNotebooks.Circuits.Attribution;
-using CircuitNotebooks.FineTuning;
-using CircuitNotebooks.Tasks;
-using CircuitNotebooks.Hooks;
-using CircuitNotebooks.Patching;
 using System.Runtime.InteropServices;
 
 namespace CircuitNotebooks.Cli.Tools;

@@ -1,9 +1,4 @@
-using CircuitNotebooks.Circuits;
-using CircuitNotebooks.Circuits.Attribution;
 using CircuitNotebooks.FineTuning;
-using CircuitNotebooks.Tasks;
-using CircuitNotebooks.Hooks;
-using CircuitNotebooks.Patching;
 using CircuitNotebooks.Models;
 using static TorchSharp.torch;
 

@@ -1,8 +1,3 @@
-using CircuitNotebooks.Circuits;
-using CircuitNotebooks.Circuits.Attribution;
-using CircuitNotebooks.FineTuning;
-using CircuitNotebooks.Hooks;
-using CircuitNotebooks.Patching;
 using CircuitNotebooks.Models;
 using CircuitNotebooks.Tasks;
 using static TorchSharp.torch;

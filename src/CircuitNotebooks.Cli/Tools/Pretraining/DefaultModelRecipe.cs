@@ -1,8 +1,4 @@
-using CircuitNotebooks.Circuits;
-using CircuitNotebooks.Circuits.Attribution;
 using CircuitNotebooks.FineTuning;
-using CircuitNotebooks.Hooks;
-using CircuitNotebooks.Patching;
 using System.Diagnostics;
 using System.Text.Json;
 using CircuitNotebooks.Models;

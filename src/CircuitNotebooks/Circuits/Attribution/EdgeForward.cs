@@ -1,6 +1,5 @@
 using CircuitNotebooks.Hooks;
 using CircuitNotebooks.Models;
-using CircuitNotebooks.Patching;
 using TorchSharp;
 using static TorchSharp.torch;
 

@@ -56,7 +56,7 @@ public sealed class HfDirectory
         using var scope = NewDisposeScope();
         using var shards = OpenWeights();
         var hf = shards.LoadAll(dtype, device);
-        var tl = HfWeightMap.ToTransformerLens(cfg, hf);
+        var tl = HfWeightMap.ToTransformerLens(cfg, hf, string.Join(", ", shards.Files.Select(f => f.Path)));
         foreach (var t in tl.Values) t.MoveToOuterDisposeScope();
         return tl;
     }

@@ -10,10 +10,11 @@ namespace CircuitNotebooks.Models;
 /// </summary>
 public static class HfWeightMap
 {
-    public static Dictionary<string, Tensor> ToTransformerLens(ModelConfig cfg, IReadOnlyDictionary<string, Tensor> hf)
+    /// <param name="source">The weight files, named first in every error.</param>
+    public static Dictionary<string, Tensor> ToTransformerLens(ModelConfig cfg, IReadOnlyDictionary<string, Tensor> hf, string? source = null)
     {
         using var scope = NewDisposeScope();
-        var reader = new StateDictReader(hf, $"Hugging Face {cfg.Architecture} weights → TransformerLens");
+        var reader = new StateDictReader(hf, $"{(source is null ? "" : source + ": ")}Hugging Face {cfg.Architecture} weights → TransformerLens");
         var result = cfg.Architecture switch
         {
             Architecture.Gpt2 => Gpt2WeightMap.ToTl(cfg, reader),
