@@ -94,7 +94,7 @@ public static class ReproduceFigures
         var bands = t[$"changes_bands_{method}.csv"];
         var x = Column(bands, 0);
         // The paper's per-transition changes, linearly from the first to the last transition, scaled by graph size.
-        var graph = r.BaseCircuit.Circuit.Layout;
+        var graph = r.BaseCircuit.Circuit.Graph;
         double edgeScale = graph.EdgeCount / 231_493.0, nodeScale = graph.NodeCount / 410.0;
         List<double> Paper(double first, double last) =>
             x.Select((_, i) => x.Count == 1 ? first : first + (last - first) * i / (x.Count - 1)).ToList();
