@@ -12,8 +12,11 @@ internal static class ReproduceCommand
     public static Command Create(CliContext ctx, Option<bool> verbose)
     {
         var d = new ReproduceSettings();
+        var preset = new Option<string>("--preset") { Description = "Start from named settings: default (the tiny model on a CPU) or paper (Wang et al.'s settings for Pythia-1.4B on a GPU; give --model).", HelpName = "name" };
         var config = new Option<string>("--config") { Description = "JSON file with any of these settings (camelCase names); options given here override it.", HelpName = "file" };
         var model = CommonOptions.Model();
+        var seeds = new Option<int?>("--seeds") { Description = $"Fine-tuning runs per method (seeds --seed, --seed + 1, …); intervals need 2 or more. Default: {d.Seeds}.", HelpName = "n" };
+        var metric = new Option<string>("--metric") { Description = "Attribution and faithfulness metric at the answer position: kl (the paper's) or logit_diff. Default: kl.", HelpName = "kl|logit_diff" };
         var device = CommonOptions.Device();
         var dtype = CommonOptions.DType();
         var task = CommonOptions.Task();
@@ -28,10 +31,10 @@ internal static class ReproduceCommand
         var cmd = new Command("reproduce",
             "Fine-tune (full, LoRA, CircuitLoRA), discover EAP-IG circuits at every checkpoint, and write report.html, CSVs and circuits. " +
             "Re-running with the same --out resumes.")
-            { config, model, device, dtype, task, steps, every, methods, edges, ig, seed, outDir, examples };
+            { preset, config, model, device, dtype, task, steps, every, methods, edges, ig, seed, seeds, metric, outDir, examples };
         CommandAction.Set(cmd, ctx, verbose, (p, ct) =>
         {
-            var s = p.GetValue(config) is { } file ? ReproduceSettings.FromJsonFile(file) : new ReproduceSettings();
+            var s = p.GetValue(config) is { } file ? ReproduceSettings.FromJsonFile(file, p.GetValue(preset)) : ReproducePresets.Get(p.GetValue(preset) ?? "default");
             s = s with
             {
                 Model = p.GetValue(model) ?? s.Model,
@@ -44,6 +47,8 @@ internal static class ReproduceCommand
                 Edges = p.GetValue(edges) is { } e ? EdgeBudget.Parse(e) : s.Edges,
                 IgSteps = p.GetValue(ig) ?? s.IgSteps,
                 Seed = p.GetValue(seed) ?? s.Seed,
+                Seeds = p.GetValue(seeds) ?? s.Seeds,
+                Metric = p.GetValue(metric) ?? s.Metric,
                 Out = p.GetValue(outDir) ?? s.Out,
                 Examples = p.GetValue(examples) ?? s.Examples,
             };
@@ -75,16 +80,13 @@ internal static class ReproduceCommand
 
     private static Table SummaryTable(ReproduceResult r)
     {
-        var summary = ReproduceReport.Tables(r)[0];
-        var table = new Table().Title("summary (summary.csv)")
-            .AddColumns("method", "acc before", "acc after", "trainable", "node J", "edge J", "node Δ/step", "edge Δ/step", "faithfulness", "critical");
-        foreach (var row in summary.Rows)
-            table.AddRow(Markup.Escape((string)row[0]!), $"{(double)row[1]!:P1}", $"{(double)row[2]!:P1}", $"{(long)row[3]!:N0} ({(double)row[4]!:P2})",
-                $"{(double)row[5]!:F2}", $"{(double)row[6]!:F2}", $"{(double)row[7]!:F1}", $"{(double)row[8]!:F1}", $"{(double)row[9]!:F3}",
-                Markup.Escape((string)row[10]!));
-        if (r.Composition is { } c)
-            table.Caption($"composite task: union of sub-task circuits vs composite circuit — node J {c.NodeJaccard:F2}, edge J {c.EdgeJaccard:F2}, " +
-                          $"faithfulness {c.UnionFaithfulness:F3} vs {c.CompositeFaithfulness:F3}");
+        var table = new Table().Title($"findings over {r.Settings.Seeds} seed(s) (findings.json)")
+            .AddColumns("finding", "ours", "95 % CI", "paper", "holds");
+        foreach (var (key, f) in ReproduceFindings.Compute(r))
+            table.AddRow(key, $"{f.Ours:G3}", Markup.Escape(f.Ci95 is { } ci ? $"[{ci[0]:G3}, {ci[1]:G3}]" : "-"), $"{f.Paper:G3}", f.Holds ? "yes" : "no");
+        var acc = ReproduceReport.Tables(r).Single(t => t.FileName == "accuracy_by_method.csv");
+        table.Caption(Markup.Escape("accuracy after fine-tuning: " + string.Join(", ", acc.Rows.Select(x => $"{x[0]} {(double)x[3]!:P1}")) +
+                      (r.Composition is { } c ? $"; composite task: union faithfulness {c.UnionFaithfulness:F3} vs composite {c.CompositeFaithfulness:F3}" : "")));
         return table;
     }
 }

@@ -17,8 +17,10 @@ public sealed class ReproduceRun
 {
     public const string Collection = "reproduce";
 
-    public static readonly string[] ShortArgs = ["--steps", "4", "--checkpoint-every", "2", "--ig-steps", "2", "--examples", "60", "--seed", "5"];
-    public static readonly string[] Methods = ["full", "lora", "circuitlora"];
+    public static readonly string[] ShortArgs = ["--steps", "4", "--checkpoint-every", "2", "--ig-steps", "2", "--examples", "60", "--seed", "5", "--seeds", "2"];
+    public static readonly string[] Methods = ["full", "lora", "circuitlora", "randomlayers"];
+    /// <summary>Run ids: the first seed's runs keep the method's name, the second's carry its seed.</summary>
+    public static readonly string[] Runs = [.. Methods, .. Methods.Select(m => m + "-seed6")];
 
     public ReproduceRun()
     {
@@ -46,11 +48,12 @@ public sealed class ReproduceEndToEndTests(ReproduceRun run)
         Assert.True(run.Result.ExitCode == 0, run.Result.ToString());
         string[] files =
         [
-            "report.html", "config.json", "run.log", "summary.csv", "faithfulness_vs_budget.csv", "critical_layers.csv",
+            "report.html", "config.json", "run.log", "summary.csv", "findings.json", "findings.csv", "accuracy_by_method.csv", "faithfulness_vs_budget.csv", "critical_layers.csv",
             "composition.csv", "composition_faithfulness_vs_budget.csv", "circuits/base/base.json", "circuits/composition/union.json",
             "circuits/composition/composite.json", "circuits/composition/composite-bracket.json", "circuits/composition/composite-outer.json",
         ];
-        foreach (var m in ReproduceRun.Methods)
+        foreach (var m in ReproduceRun.Methods) files = [.. files, $"similarity_bands_{m}.csv", $"changes_bands_{m}.csv"];
+        foreach (var m in ReproduceRun.Runs)
             files = [.. files, $"similarity_{m}.csv", $"changes_{m}.csv", $"layer_changes_{m}.csv", $"loss_{m}.csv",
                 $"circuits/{m}/step-000002.json", $"circuits/{m}/step-000004.json", $"results/{m}.json", $"runs/{m}/step-000004/checkpoint.json"];
         foreach (var f in files) Assert.True(File.Exists(P(f)), $"missing {f}");
@@ -61,16 +64,20 @@ public sealed class ReproduceEndToEndTests(ReproduceRun run)
         Assert.Equal((4, 2, 2, 60, 5, TinyModel.Path), (cfg.Steps, cfg.CheckpointEvery, cfg.IgSteps, cfg.Examples, cfg.Seed, cfg.Model));
         Assert.Equal(EdgeBudget.Default, cfg.Edges);
 
-        Assert.Contains("summary", run.Result.Out);
+        Assert.Contains("findings over 2 seed(s)", run.Result.Out);
         foreach (var m in ReproduceRun.Methods) Assert.Contains(m, run.Result.Out);
         Assert.Contains("report:", run.Result.Out);
         Assert.Contains("done in", File.ReadAllText(P("run.log")));
+        // Time split by stage, every stage named.
+        var stages = File.ReadAllLines(P("run.log")).Single(l => l.Contains("time by stage:"));
+        foreach (var stage in new[] { "base", "full", "lora", "circuitlora", "randomlayers", "composition", "report" })
+            Assert.Contains($" {stage} ", stages);
     }
 
     [Fact]
     public void SimilarityAndChangeCsvsMatchSetArithmeticOnTheCircuitFiles()
     {
-        foreach (var m in ReproduceRun.Methods)
+        foreach (var m in ReproduceRun.Runs)
         {
             var sim = Csv.Read(P($"similarity_{m}.csv"));
             var changes = Csv.Read(P($"changes_{m}.csv"));
@@ -191,5 +198,76 @@ internal static class Csv
             Assert.Equal(header.Length, cells.Length);
             return new Row(header.Zip(cells).ToDictionary(x => x.First, x => x.Second));
         }).ToList();
+    }
+}
+
+/// <summary>findings.json against the CSVs and circuit files, recomputed here with a hand-written t-interval.</summary>
+[Collection(ReproduceRun.Collection)]
+public sealed class FindingsTests(ReproduceRun run)
+{
+    private string P(string rel) => Path.Combine(run.Out, rel);
+
+    // Two seeds: t(0.975, 1) = 12.706.
+    private static (double Mean, double Lo, double Hi) Interval(double a, double b)
+    {
+        double mean = (a + b) / 2, sd = Math.Abs(a - b) / Math.Sqrt(2);
+        double half = 12.706 * sd / Math.Sqrt(2);
+        return (mean, mean - half, mean + half);
+    }
+
+    [Fact]
+    public void EveryFindingIsThereWithSeedsAndTime()
+    {
+        Assert.True(run.Result.ExitCode == 0, run.Result.ToString());
+        using var doc = JsonDocument.Parse(File.ReadAllText(P("findings.json")));
+        var root = doc.RootElement;
+        Assert.Equal(2, root.GetProperty("seeds").GetInt32());
+        Assert.InRange(root.GetProperty("seconds").GetDouble(), 0.1, 3600);
+        string[] keys = ["accuracy_gain_pp", "circuit_edges", "faithfulness", "node_jaccard_final", "edge_jaccard_final",
+            "node_minus_edge_jaccard", "circuitlora_minus_lora_pp", "circuitlora_minus_random_pp"];
+        foreach (var k in keys)
+        {
+            var f = root.GetProperty(k);
+            Assert.Equal(["ours", "ci95", "paper", "holds"], f.EnumerateObject().Select(p => p.Name));
+            Assert.True(f.GetProperty("holds").ValueKind is JsonValueKind.True or JsonValueKind.False, k);
+        }
+        Assert.Equal(2.46, root.GetProperty("circuitlora_minus_lora_pp").GetProperty("paper").GetDouble());
+    }
+
+    [Fact]
+    public void PerSeedFindingsMatchAnIndependentComputation()
+    {
+        var summary = Csv.Read(P("summary.csv")).ToDictionary(r => r.Text["method"]);
+        using var doc = JsonDocument.Parse(File.ReadAllText(P("findings.json")));
+        var root = doc.RootElement;
+        void Check(string key, double a, double b)
+        {
+            var (mean, lo, hi) = Interval(a, b);
+            var f = root.GetProperty(key);
+            Assert.Equal(mean, f.GetProperty("ours").GetDouble(), 5);
+            var ci = f.GetProperty("ci95").EnumerateArray().Select(x => x.GetDouble()).ToList();
+            Assert.Equal(lo, ci[0], 5);
+            Assert.Equal(hi, ci[1], 5);
+        }
+        double Gain(string id) => 100 * (summary[id]["accuracy_after"] - summary[id]["accuracy_before"]);
+        Check("accuracy_gain_pp", Gain("full"), Gain("full-seed6"));
+        double After(string id) => 100 * summary[id]["accuracy_after"];
+        Check("circuitlora_minus_lora_pp", After("circuitlora") - After("lora"), After("circuitlora-seed6") - After("lora-seed6"));
+        Check("circuitlora_minus_random_pp", After("circuitlora") - After("randomlayers"), After("circuitlora-seed6") - After("randomlayers-seed6"));
+
+        // Jaccard of the final circuit vs the base circuit, from the circuit files by set arithmetic.
+        var baseSets = ReproduceEndToEndTests.CircuitSets(P("circuits/base/base.json"));
+        var finals = new[] { "full", "full-seed6" }.Select(id => ReproduceEndToEndTests.CircuitSets(P($"circuits/{id}/step-000004.json"))).ToList();
+        static double J(HashSet<string> a, HashSet<string> b) => a.Count + b.Count == 0 ? 1 : (double)a.Intersect(b).Count() / a.Union(b).Count();
+        var node = finals.Select(f => J(baseSets.Nodes, f.Nodes)).ToList();
+        var edge = finals.Select(f => J(baseSets.Edges, f.Edges)).ToList();
+        Check("node_jaccard_final", node[0], node[1]);
+        Check("edge_jaccard_final", edge[0], edge[1]);
+        Check("node_minus_edge_jaccard", node[0] - edge[0], node[1] - edge[1]);
+
+        var edges = root.GetProperty("circuit_edges");
+        Assert.Equal(baseSets.Edges.Count, edges.GetProperty("ours").GetDouble());
+        Assert.Equal(baseSets.Edges.Count >= 150, edges.GetProperty("holds").GetBoolean());
+        Assert.Equal(JsonValueKind.Null, edges.GetProperty("ci95").ValueKind);
     }
 }

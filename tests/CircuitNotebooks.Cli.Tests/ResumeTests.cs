@@ -42,17 +42,19 @@ public sealed class ResumeTests(ReproduceRun reference)
     {
         Assert.Equal(0, reference.Result.ExitCode);
         var outDir = TempDirs.NewPath("gap");
-        // As if the process died right after the trainer saved step 2 of the full run, before its circuit was written.
+        // As if the process died right after the trainer saved step 2 of the second seed's full run, before its circuit
+        // was written: the first seed's runs are read back, the second seed's continues from its checkpoint.
         OutputDirectory.BeforeWrite = path =>
         {
-            if (path.EndsWith(Path.Combine("full", "step-000002.json"))) throw new OperationCanceledException();
+            if (path.EndsWith(Path.Combine("full-seed6", "step-000002.json"))) throw new OperationCanceledException();
         };
         Cli.Result first;
         try { first = await Cli.Run(ReproduceRun.Args(outDir)); }
         finally { OutputDirectory.BeforeWrite = null; }
         Assert.Equal(ExitCodes.Interrupted, first.ExitCode);
-        Assert.True(Directory.Exists(Path.Combine(outDir, "runs", "full", "step-000002")));
-        Assert.False(File.Exists(Path.Combine(outDir, "circuits", "full", "step-000002.json")));
+        Assert.True(Directory.Exists(Path.Combine(outDir, "runs", "full-seed6", "step-000002")));
+        Assert.False(File.Exists(Path.Combine(outDir, "circuits", "full-seed6", "step-000002.json")));
+        Assert.True(File.Exists(Path.Combine(outDir, "circuits", "randomlayers", "step-000004.json")));
 
         var second = await Cli.Run(ReproduceRun.Args(outDir));
         Assert.True(second.ExitCode == 0, second.ToString());

@@ -7,8 +7,8 @@ namespace CircuitNotebooks.Cli.Reproduce;
 
 /// <summary>
 /// Circuit discovery (<see cref="CircuitDiscovery"/>) on one fixed batch of examples, for every model state a run
-/// probes (base, checkpoints). Metric: logit difference label − corrupted label when every example has a corrupted
-/// label, otherwise KL to the clean run of the model being probed (the paper's metric).
+/// probes (base, checkpoints). Metric: KL to the clean run of the model being probed, at the answer position (the
+/// paper's, and the default), or logit difference label − corrupted label.
 /// </summary>
 public sealed class CircuitProbe : IDisposable
 {
@@ -16,12 +16,15 @@ public sealed class CircuitProbe : IDisposable
     private readonly TaskMetric _metric;
     private readonly DiscoveryOptions _options;
 
-    public CircuitProbe(HookedTransformer model, IReadOnlyList<TaskExample> examples, string task, DiscoveryOptions options)
+    public CircuitProbe(HookedTransformer model, IReadOnlyList<TaskExample> examples, string task, DiscoveryOptions options,
+        TaskMetric metric = TaskMetric.Kl)
     {
         if (examples.Count == 0) throw new ArgumentException($"task {task}: no examples to discover a circuit on.");
-        _metric = CircuitDiscovery.DefaultMetric(examples);
+        if (metric is not (TaskMetric.Kl or TaskMetric.LogitDiff))
+            throw new ArgumentException($"metric {metric}: circuits are found with KL or logit difference.", nameof(metric));
+        _metric = metric;
         _batch = TaskBatches.ForAttribution(model, examples, _metric);
-        _options = options with { Task = task };
+        _options = options with { Task = task, Metric = metric };
     }
 
     public string MetricName => _metric == TaskMetric.LogitDiff ? "logit_diff" : "kl";

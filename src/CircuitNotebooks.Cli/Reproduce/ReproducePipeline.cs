@@ -4,6 +4,7 @@ using CircuitNotebooks.Cli.Options;
 using CircuitNotebooks.FineTuning;
 using CircuitNotebooks.Models;
 using CircuitNotebooks.Tasks;
+using System.Diagnostics;
 using static TorchSharp.torch;
 
 namespace CircuitNotebooks.Cli.Reproduce;
@@ -17,14 +18,20 @@ namespace CircuitNotebooks.Cli.Reproduce;
 /// </summary>
 public sealed class ReproducePipeline(ReproduceSettings s, IRunReporter reporter)
 {
-    private static readonly double[] BudgetPercents = [1, 2, 3, 5, 10, 20, 50, 100];
+    // The paper's table (1–10 %) and the rest of the curve.
+    private static readonly double[] BudgetPercents = [1, 2, 3, 4, 5, 6, 8, 10, 20, 50, 100];
     private RunStore _store = null!;
     private Device _device = CPU;
     private ScalarType _dtype;
+    private readonly Dictionary<string, double> _stageSeconds = [];
+
+    private void Time(string stage, Stopwatch clock) =>
+        _stageSeconds[stage] = _stageSeconds.GetValueOrDefault(stage) + clock.Elapsed.TotalSeconds;
 
     public ReproduceResult Run(CancellationToken ct)
     {
         s.Validate();
+        var total = Stopwatch.StartNew();
         _device = ModelLoading.ParseDevice(s.Device);
         _dtype = ModelLoading.ParseDType(s.DType);
         {
@@ -33,7 +40,7 @@ public sealed class ReproducePipeline(ReproduceSettings s, IRunReporter reporter
             using var threads = TorchThreads.For(baseModel);
             var data = TaskCatalog.Load(baseModel, s.Task, s.Examples, s.Seed);
             var probeSet = data.Test.Take(s.AttributionExamples).ToList();
-            using var probe = new CircuitProbe(baseModel, probeSet, s.Task, s.DiscoveryOptions);
+            using var probe = new CircuitProbe(baseModel, probeSet, s.Task, s.DiscoveryOptions, s.TaskMetric);
 
             var dir = new OutputDirectory(s.Out);
             _store = new RunStore(dir);
@@ -42,31 +49,45 @@ public sealed class ReproducePipeline(ReproduceSettings s, IRunReporter reporter
             reporter.Log($"task {s.Task}: {data.Train.Count} train / {data.Test.Count} test examples " +
                          $"({data.Validation.Rejected} rejected by the tokenizer check); circuits on {probeSet.Count} ({probe.MetricName})");
 
+            var baseClock = Stopwatch.StartNew();
             var baseCircuit = CircuitAt(RunStore.CircuitPath("base", "base"), baseModel, probe, "base model", ct);
             var baseResult = _store.TryLoadResult<BaseResult>("base") ?? SaveBase(baseModel, data, probe, baseCircuit);
+            Time("base", baseClock);
             reporter.Log($"base model: accuracy {baseResult.Accuracy:P1}; circuit {baseCircuit.Circuit.NodeCountInCircuit} nodes, " +
                          $"{baseCircuit.Circuit.EdgeCountInCircuit} edges, faithfulness {baseCircuit.Faithfulness:F3}");
 
             var runs = new List<MethodRun>();
-            foreach (var method in s.OrderedMethods)
-            {
-                ct.ThrowIfCancellationRequested();
-                var run = Method(method, data, probe, baseResult, baseCircuit, runs, ct);
-                runs.Add(run);
-                reporter.Log($"{method}: accuracy {run.Result.AccuracyBefore:P1} → {run.Result.AccuracyAfter:P1}, " +
-                             $"trainable {run.Result.TrainableParameters:N0} ({run.Result.TrainableRatio:P2})");
-            }
+            foreach (var seed in s.SeedList)
+                foreach (var method in s.OrderedMethods)
+                {
+                    ct.ThrowIfCancellationRequested();
+                    var clock = Stopwatch.StartNew();
+                    var run = Method(method, seed, data, probe, baseResult, baseCircuit, runs, ct);
+                    Time(method, clock);
+                    runs.Add(run);
+                    reporter.Log($"{run.RunId}: accuracy {run.Result.AccuracyBefore:P1} → {run.Result.AccuracyAfter:P1}, " +
+                                 $"trainable {run.Result.TrainableParameters:N0} ({run.Result.TrainableRatio:P2})");
+                }
 
             CompositionResult? composition = null;
             if (s.Composition)
             {
                 ct.ThrowIfCancellationRequested();
+                var clock = Stopwatch.StartNew();
                 try { composition = Composition(baseModel, ct); }
                 catch (CliException e) { reporter.Log($"composition analysis skipped: {e.Message}"); }
+                Time("composition", clock);
             }
 
             var result = new ReproduceResult(s, baseResult, baseCircuit, runs, composition, dir.Root);
+            var reportClock = Stopwatch.StartNew();
             using (reporter.Phase("report", 1)) ReproduceReport.Write(result, dir);
+            var findings = ReproduceFindings.Write(result, dir, total.Elapsed.TotalSeconds);
+            Time("report", reportClock);
+            reporter.Log("findings: " + string.Join("; ", findings.Select(kv =>
+                $"{kv.Key} {kv.Value.Ours:G3}{(kv.Value.Ci95 is { } ci ? $" [{ci[0]:G3}, {ci[1]:G3}]" : "")} ({(kv.Value.Holds ? "holds" : "does not hold")})")));
+            // Time by stage of this invocation (a resumed run counts only what it did itself).
+            reporter.Log("time by stage: " + string.Join(", ", _stageSeconds.Select(kv => $"{kv.Key} {kv.Value:F1} s")));
             return result;
         }
     }
@@ -102,17 +123,18 @@ public sealed class ReproducePipeline(ReproduceSettings s, IRunReporter reporter
     private IReadOnlyList<int> CircuitSteps() =>
         Enumerable.Range(1, s.Steps / s.CheckpointEvery).Select(k => k * s.CheckpointEvery).Append(s.Steps).Distinct().ToList();
 
-    private MethodRun Method(string method, TaskData data, CircuitProbe probe, BaseResult baseResult, StoredCircuit baseCircuit,
+    private MethodRun Method(string method, int seed, TaskData data, CircuitProbe probe, BaseResult baseResult, StoredCircuit baseCircuit,
         IReadOnlyList<MethodRun> earlier, CancellationToken ct)
     {
         var steps = CircuitSteps();
-        string CircuitRel(int step) => RunStore.CircuitPath(method, RunStore.StepName(step));
-        if (_store.TryLoadResult<MethodResult>(method) is { } done && steps.All(st => _store.HasCircuit(CircuitRel(st))))
+        string id = MethodRun.IdFor(method, seed, s.Seed);
+        string CircuitRel(int step) => RunStore.CircuitPath(id, RunStore.StepName(step));
+        if (_store.TryLoadResult<MethodResult>(id) is { } done && steps.All(st => _store.HasCircuit(CircuitRel(st))))
         {
             using var model0 = Load();
             var loaded = steps.Select(st => _store.TryLoadCircuit(CircuitRel(st), model0.Config)!).Prepend(baseCircuit).ToList();
-            reporter.Log($"{method}: finished earlier, read from disk");
-            return new MethodRun(done, loaded);
+            reporter.Log($"{id}: finished earlier, read from disk");
+            return new MethodRun(done, loaded) { FirstSeed = s.Seed };
         }
 
         using var model = Load();
@@ -123,18 +145,20 @@ public sealed class ReproducePipeline(ReproduceSettings s, IRunReporter reporter
         try
         {
             var loraConfig = new LoraConfig { Rank = s.LoraRank, Alpha = 2 * s.LoraRank };
-            if (method == "lora") lora = LoraModel.Attach(model, loraConfig, s.Seed);
-            else if (method == "circuitlora")
+            if (method == "lora") lora = LoraModel.Attach(model, loraConfig, seed);
+            else if (method is "circuitlora" or "randomlayers")
             {
-                var loraRun = earlier.Single(r => r.Method == "lora");
+                var loraRun = earlier.Single(r => r.Method == "lora" && r.Result.Seed == seed);
                 int k = s.CriticalLayers ?? Math.Max(1, Math.Min(CircuitLoraPlanner.DefaultCriticalLayers, model.Config.NLayers / 2));
                 k = Math.Min(k, model.Config.NLayers);
                 layerChange = CircuitLoraPlanner.LayerEdgeChange(baseCircuit.Circuit, loraRun.Circuits[^1].Circuit);
-                var (plan, budget) = CircuitLoraPlanner.PlanMatchingLora(model.Config, CircuitLoraPlanner.CriticalLayers(layerChange, k: k), s.LoraRank);
+                var chosen = CircuitLoraPlanner.CriticalLayers(layerChange, k: k);
+                if (method == "randomlayers") chosen = RandomLayers(model.Config.NLayers, chosen, seed);
+                var (plan, budget) = CircuitLoraPlanner.PlanMatchingLora(model.Config, chosen, s.LoraRank);
                 (critical, ro, rc) = ([.. plan.CriticalLayers], budget.OtherRank, budget.CriticalRank);
-                reporter.Log($"CircuitLoRA: critical layers {string.Join(",", critical)}; r_o = {ro}, r_c = {rc} " +
+                reporter.Log($"{id}: {(method == "circuitlora" ? "critical" : "random")} layers {string.Join(",", critical)}; r_o = {ro}, r_c = {rc} " +
                              $"(LoRA r = {s.LoraRank} on every layer has {budget.TargetParameters:N0} parameters, this plan {budget.PlanParameters:N0})");
-                lora = LoraModel.Attach(model, plan.ToLoraConfig(loraConfig), s.Seed);
+                lora = LoraModel.Attach(model, plan.ToLoraConfig(loraConfig), seed);
             }
             long trainable = lora?.TrainableParameterCount ?? model.parameters().Where(x => x.requires_grad).Sum(x => x.numel());
             double ratio = (double)trainable / model.ParameterCount;
@@ -143,13 +167,13 @@ public sealed class ReproducePipeline(ReproduceSettings s, IRunReporter reporter
             var cfg = new TrainingConfig
             {
                 Steps = s.Steps, BatchSize = s.BatchSize, LearningRate = lora is null ? s.FullLearningRate : s.LoraLearningRate,
-                WarmupSteps = Math.Min(10, s.Steps / 5), Seed = s.Seed, Schedule = LrScheduleKind.Linear, CheckpointEvery = s.CheckpointEvery,
+                GradAccumulation = s.GradAccumulation, WarmupSteps = Math.Min(10, s.Steps / 5), Seed = seed, Schedule = LrScheduleKind.Linear, CheckpointEvery = s.CheckpointEvery,
             };
-            var runDir = Path.Combine(_store.Directory.Root, "runs", method);
+            var runDir = Path.Combine(_store.Directory.Root, "runs", id);
             var trainer = new Trainer(model, cfg, lora, runDir);
 
-            using (var train = reporter.Phase($"{method}: fine-tune {s.Steps} steps", s.Steps))
-            using (var circuits = reporter.Phase($"{method}: circuits at {steps.Count} checkpoints", steps.Count))
+            using (var train = reporter.Phase($"{id}: fine-tune {s.Steps} steps", s.Steps))
+            using (var circuits = reporter.Phase($"{id}: circuits at {steps.Count} checkpoints", steps.Count))
             {
                 circuits.SetValue(steps.Count(st => _store.HasCircuit(CircuitRel(st))));
                 var onStep = new SyncProgress<TrainingProgress>(p =>
@@ -158,17 +182,17 @@ public sealed class ReproducePipeline(ReproduceSettings s, IRunReporter reporter
                     if (!steps.Contains(p.Step) || _store.HasCircuit(CircuitRel(p.Step))) return;
                     bool wasTraining = lora?.Training ?? false;
                     if (lora is not null) lora.Training = false;
-                    var d = probe.Discover(model, $"{method} step {p.Step}", null, ct);
+                    var d = probe.Discover(model, $"{id} step {p.Step}", null, ct);
                     if (lora is not null) lora.Training = wasTraining;
                     _store.SaveCircuit(CircuitRel(p.Step), d.Circuit, d.Faithfulness!.Normalized);
                     circuits.Advance();
                     if (!s.KeepCheckpoints) DropOlderCheckpoints(runDir, p.Step, st => st == 0 || _store.HasCircuit(CircuitRel(st)));
-                    reporter.Log($"  {method} step {p.Step}: loss {p.Loss:F4}, circuit {d.Circuit.NodeCountInCircuit} nodes / " +
+                    reporter.Log($"  {id} step {p.Step}: loss {p.Loss:F4}, circuit {d.Circuit.NodeCountInCircuit} nodes / " +
                                  $"{d.Circuit.EdgeCountInCircuit} edges, faithfulness {d.Faithfulness!.Normalized:F3}");
                 });
                 var result = trainer.Train(examples, null, onStep, ct, resume: true);
                 if (result.Cancelled) throw new OperationCanceledException(ct);
-                if (result.ResumedFromStep > 0) reporter.Log($"{method}: resumed from checkpoint step {result.ResumedFromStep}");
+                if (result.ResumedFromStep > 0) reporter.Log($"{id}: resumed from checkpoint step {result.ResumedFromStep}");
 
                 // A checkpoint whose circuit was not finished (stopped in between): analyse it from the saved weights.
                 var missing = steps.Where(st => !_store.HasCircuit(CircuitRel(st))).ToList();
@@ -182,7 +206,7 @@ public sealed class ReproducePipeline(ReproduceSettings s, IRunReporter reporter
                         if (!infos.TryGetValue(st, out var info))
                             throw new InvalidOperationException($"{runDir}: no checkpoint for step {st}; delete the folder and run again.");
                         manager.LoadInto(info, model, lora);
-                        var d = probe.Discover(model, $"{method} step {st}", null, ct);
+                        var d = probe.Discover(model, $"{id} step {st}", null, ct);
                         _store.SaveCircuit(CircuitRel(st), d.Circuit, d.Faithfulness!.Normalized);
                         circuits.Advance();
                     }
@@ -193,14 +217,28 @@ public sealed class ReproducePipeline(ReproduceSettings s, IRunReporter reporter
                 double after = Evaluation.ExactMatch(model, data.Test);
                 var finalCurve = probe.Curves(model, [series[^1].Circuit], baseResult.Budgets)[0];
                 var methodResult = new MethodResult(method, baseResult.Accuracy, after, trainable, ratio, [0, .. steps], result.Losses,
-                    finalCurve, critical, ro, rc, layerChange);
-                _store.SaveResult(method, methodResult);
-                return new MethodRun(methodResult, series);
+                    finalCurve, critical, ro, rc, layerChange, seed);
+                _store.SaveResult(id, methodResult);
+                return new MethodRun(methodResult, series) { FirstSeed = s.Seed };
             }
         }
         finally
         {
             lora?.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// CircuitLoRA's control: as many layers as <paramref name="critical"/>, drawn at random (seeded) among the other
+    /// subsets, so the control differs from CircuitLoRA whenever another subset exists.
+    /// </summary>
+    public static IReadOnlyList<int> RandomLayers(int layers, IReadOnlyList<int> critical, int seed)
+    {
+        var rng = new Random(seed * 7919 + 17);
+        for (int attempt = 0; ; attempt++)
+        {
+            var pick = Enumerable.Range(0, layers).OrderBy(_ => rng.Next()).Take(critical.Count).Order().ToList();
+            if (!pick.SequenceEqual(critical.Order()) || attempt >= 100) return pick;
         }
     }
 
@@ -225,7 +263,7 @@ public sealed class ReproducePipeline(ReproduceSettings s, IRunReporter reporter
             {
                 ct.ThrowIfCancellationRequested();
                 var data = TaskCatalog.Load(model, task, Math.Min(s.Examples, 500), s.Seed);
-                var probe = new CircuitProbe(model, data.Test.Take(s.AttributionExamples).ToList(), task, s.DiscoveryOptions);
+                var probe = new CircuitProbe(model, data.Test.Take(s.AttributionExamples).ToList(), task, s.DiscoveryOptions, s.TaskMetric);
                 circuits[task] = CircuitAt(RunStore.CircuitPath("composition", task), model, probe, $"{task} (base model)", ct);
                 if (task == composite) compositeProbe = probe;
                 else probe.Dispose();

@@ -9,13 +9,19 @@ public sealed record BaseResult(double Accuracy, IReadOnlyList<int> Budgets, IRe
 public sealed record MethodResult(
     string Method, double AccuracyBefore, double AccuracyAfter, long TrainableParameters, double TrainableRatio,
     IReadOnlyList<int> Steps, IReadOnlyList<double> Losses, IReadOnlyList<double> FinalCurve,
-    IReadOnlyList<int>? CriticalLayers, int? OtherRank, int? CriticalRank, IReadOnlyList<double>? LayerEdgeChange);
+    IReadOnlyList<int>? CriticalLayers, int? OtherRank, int? CriticalRank, IReadOnlyList<double>? LayerEdgeChange, int Seed);
 
 /// <summary>A method's result with its circuit series (index 0 = base model).</summary>
 public sealed record MethodRun(MethodResult Result, IReadOnlyList<StoredCircuit> Circuits)
 {
     public string Method => Result.Method;
     public IReadOnlyList<int> Steps => Result.Steps;
+    public string RunId => IdFor(Method, Result.Seed, FirstSeed);
+    /// <summary>Set by the pipeline: the first seed's runs keep the method's plain name (folders, CSVs).</summary>
+    public int FirstSeed { get; init; } = Result.Seed;
+
+    /// <summary>"lora" for the first seed, "lora-seed43" for later ones (folder and file names).</summary>
+    public static string IdFor(string method, int seed, int firstSeed) => seed == firstSeed ? method : $"{method}-seed{seed}";
 }
 
 /// <summary>Union of the composite task's sub-task circuits vs the composite task's own circuit (base model).</summary>

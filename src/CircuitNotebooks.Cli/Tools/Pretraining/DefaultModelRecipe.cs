@@ -8,9 +8,13 @@ using static TorchSharp.torch;
 
 namespace CircuitNotebooks.Cli.Tools;
 
-public sealed record PretrainSettings(int Seed = 1234, int Steps = 8000, int BatchSize = 64, double LearningRate = 2e-3,
+/// <param name="SubtractionShare">Share of infix subtraction ("72 - 46 =", the fine-tuning target's weak half) among Add/Sub examples.</param>
+/// <param name="PrefixSubtractionShare">Prefix subtraction ("- 72 46 =") examples per task example: the model learns to
+/// subtract, but in another surface form, so fine-tuning can re-route an existing mechanism (Prakash et al.'s premise).</param>
+public sealed record PretrainSettings(int Seed = 1234, int Steps = 4000, int BatchSize = 64, double LearningRate = 2e-3,
     int WarmupSteps = 100, double WeightDecay = 0.01, int ExamplesPerTask = 12000,
-    int EntityPhaseSteps = 3000, double EntityPhaseLearningRate = 1e-3);
+    int EntityPhaseSteps = 1500, double EntityPhaseLearningRate = 1e-3,
+    int Layers = 6, int Heads = 8, int DModel = 128, double SubtractionShare = 0.04, double PrefixSubtractionShare = 0.5);
 
 public sealed record PretrainProgress(int Step, int Steps, double Loss, double LearningRate, double ExamplesPerSecond);
 
@@ -21,17 +25,21 @@ public sealed record PretrainProgress(int Step, int Steps, double Loss, double L
 /// </summary>
 public static class DefaultModelRecipe
 {
-    public static ModelConfig Config => new()
+    /// <summary>The default shape: 6 layers × 8 heads gives 3,580 edges, so a top-5 % circuit has ~180 of them.</summary>
+    public static ModelConfig Config => ConfigFor(new PretrainSettings());
+
+    /// <summary>Rotary on half of each head's dimensions, as in Pythia.</summary>
+    public static ModelConfig ConfigFor(PretrainSettings s) => new()
     {
-        Architecture = Architecture.GptNeoX, NLayers = 4, DModel = 128, NHeads = 4, DMlp = 512,
-        DVocab = TinySuite.Vocabulary.Count, NCtx = 64, Act = Activation.Gelu, Rotary = true, RotaryDim = 16,
+        Architecture = Architecture.GptNeoX, NLayers = s.Layers, DModel = s.DModel, NHeads = s.Heads, DMlp = 4 * s.DModel,
+        DVocab = TinySuite.Vocabulary.Count, NCtx = 64, Act = Activation.Gelu, Rotary = true, RotaryDim = s.DModel / s.Heads / 2,
         ParallelAttnMlp = true,
     };
 
     /// <summary>A fresh model with the tiny word-level tokenizer attached.</summary>
-    public static HookedTransformer CreateUntrained(int seed)
+    public static HookedTransformer CreateUntrained(int seed, ModelConfig? config = null)
     {
-        var model = HookedTransformer.Create(Config, seed);
+        var model = HookedTransformer.Create(config ?? Config, seed);
         // GPT-NeoX checkpoints have no unembedding bias: keep it at zero so the model saves in HF layout.
         model.unembed_b_U.requires_grad_(false);
         model.Tokenizer = CreateTokenizer();
@@ -64,8 +72,8 @@ public static class DefaultModelRecipe
 
     private static HookedTransformer TrainCore(PretrainSettings s, IProgress<PretrainProgress>? progress, CancellationToken cancel)
     {
-        var model = CreateUntrained(s.Seed);
-        RunPhase(model, TinySuite.PretrainingMix(s.Seed, s.ExamplesPerTask), s.Steps, s.LearningRate, s, s.Seed, progress, cancel);
+        var model = CreateUntrained(s.Seed, ConfigFor(s));
+        RunPhase(model, Mix(s, s.Seed, s.ExamplesPerTask), s.Steps, s.LearningRate, s, s.Seed, progress, cancel);
         RunEntityPhase(model, s, progress, cancel);
         return model;
     }
@@ -95,13 +103,34 @@ public static class DefaultModelRecipe
         int n = s.ExamplesPerTask;
         var twoBoxes = new EntityTrackingGenerator("tiny-entity-tracking-2",
             new EntityTrackingOptions(NumBoxes: 2, Objects: TinySuite.Objects, BoxLabels: TinySuite.BoxLabels));
-        var replay = TinySuite.PretrainingMix(s.Seed + 17, n / 2);
+        var replay = Mix(s, s.Seed + 17, n / 2);
         var data = twoBoxes.Generate(n, s.Seed + 18, TinySuite.Template)
             .Concat(TinySuite.EntityTracking.Generate(n, s.Seed + 19, TinySuite.Template))
             .Concat(replay.Take(n))
             .ToList();
         RunPhase(model, data, s.EntityPhaseSteps, s.EntityPhaseLearningRate, s, s.Seed + 20, progress, cancel);
     }
+
+    /// <summary>The tiny suite's mix with rare infix subtraction, plus prefix subtraction (same operands and answers).</summary>
+    public static IReadOnlyList<TaskExample> Mix(PretrainSettings s, int seed, int perTask)
+    {
+        var mix = TinySuite.PretrainingMix(seed, perTask, s.SubtractionShare).ToList();
+        int prefix = (int)(perTask * s.PrefixSubtractionShare);
+        mix.AddRange(TinySuite.AddSub.Generate(Math.Min(2 * prefix, 10_000), seed + 5, TinySuite.Template)
+            .Where(e => e.Metadata?["op"] == "-")
+            .Select(e => new TaskExample(PrefixForm(e), PrefixForm(e), e.Label, null, e.Metadata)));
+        var rng = new Random(seed + 6);
+        for (int i = mix.Count - 1; i > 0; i--)
+        {
+            int j = rng.Next(i + 1);
+            (mix[i], mix[j]) = (mix[j], mix[i]);
+        }
+        return mix;
+    }
+
+    /// <summary>"- a b =" from an infix subtraction example (metadata carries its operands).</summary>
+    public static string PrefixForm(TaskExample e) =>
+        TinySuite.Template.Apply(TaskFamily.Arithmetic, $"- {e.Metadata!["a"]} {e.Metadata["b"]} =");
 
     private static void RunPhase(HookedTransformer model, IReadOnlyList<TaskExample> data, int steps, double peakLr,
         PretrainSettings s, int seed, IProgress<PretrainProgress>? progress, CancellationToken cancel)
@@ -145,7 +174,10 @@ public static class DefaultModelRecipe
         }
         var addsub = TinySuite.AddSub.Generate(count * 2, seed, TinySuite.Template);
         result["addsub (+ only)"] = Evaluation.ExactMatch(model, addsub.Where(e => e.Metadata?["op"] == "+").ToList());
-        result["addsub (- only)"] = Evaluation.ExactMatch(model, addsub.Where(e => e.Metadata?["op"] == "-").ToList());
+        var minus = addsub.Where(e => e.Metadata?["op"] == "-").ToList();
+        result["addsub (- only)"] = Evaluation.ExactMatch(model, minus);
+        result["prefix subtraction (- a b)"] = Evaluation.ExactMatch(model,
+            minus.Select(e => new TaskExample(PrefixForm(e), PrefixForm(e), e.Label, null, e.Metadata)).ToList());
         return result;
     }
 
@@ -173,11 +205,18 @@ public static class DefaultModelRecipe
 
             Trained from scratch by `circuitnb train-default` (seed {s.Seed}, batch {s.BatchSize}, AdamW, weight decay
             {s.WeightDecay}, {s.WarmupSteps} warm-up steps then cosine decay in each phase, loss on the answer token only):
-            - phase 1: {s.Steps} steps at lr {s.LearningRate} on a mix built so the fine-tuning target is weak: addition
-              within 100 is common, subtraction rare (~8 % of Add/Sub examples), plus arithmetic sequences, products
-              (the outer half of the composite task) and entity tracking with 3 boxes ({s.ExamplesPerTask} examples a task);
+            - phase 1: {s.Steps} steps at lr {s.LearningRate} on a mix built so the fine-tuning target (Add/Sub, infix
+              `72 - 46 =`) is weak while the skill it needs is present: addition within 100 is common, infix subtraction rare
+              ({s.SubtractionShare:P0} of Add/Sub examples), and subtraction is common in prefix form (`- 72 46 =`,
+              {s.PrefixSubtractionShare:F1} × the examples of a task); plus arithmetic sequences, products (the outer half of
+              the composite task) and entity tracking with 3 boxes ({s.ExamplesPerTask} examples a task). Fine-tuning on infix
+              Add/Sub then has an existing subtraction mechanism to re-route (Prakash et al.'s premise) rather than one to build;
             - phase 2: {s.EntityPhaseSteps} steps at lr {s.EntityPhaseLearningRate} on 2-box and 3-box entity tracking plus
               a replay of the phase-1 mix (phase 1 leaves entity tracking at chance).
+
+            Shape: {c.NLayers} layers × {c.NHeads} heads give {Circuits.CircuitGraph.FromConfig(c).EdgeCount:N0} edges in the EAP-IG graph, so a top-5 %
+            circuit has about {Circuits.CircuitSelection.EdgesForFraction(Circuits.CircuitGraph.FromConfig(c).EdgeCount, 0.05)} edges
+            (Pythia-1.4B: 24 × 16 heads, 231,493 edges).
 
             ## Accuracy before fine-tuning (held-out, exact match, 500 examples each)
             | task | accuracy |
