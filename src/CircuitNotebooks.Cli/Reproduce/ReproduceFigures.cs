@@ -62,8 +62,10 @@ public static class ReproduceFigures
         report.Section("Accuracy by method")
             .Chart(Bars.Grouped(methods,
                 [
-                    new BarSeries("base model", Column(acc, 2)), new BarSeries("after (mean over seeds)", Column(acc, 3)),
-                    new BarSeries("after, 95 % CI low", Column(acc, 4)), new BarSeries("after, 95 % CI high", Column(acc, 5)),
+                    new BarSeries("base model", Column(acc, 2)),
+                    // Error bars: the 95 % interval around the mean (symmetric for a t-interval).
+                    new BarSeries("after (mean over seeds, 95 % CI)", Column(acc, 3),
+                        Column(acc, 5).Zip(Column(acc, 4), (hi, lo) => double.IsFinite(hi - lo) ? (hi - lo) / 2 : 0).ToList()),
                 ], "Exact-match accuracy on held-out examples", "accuracy"),
                 Caption("every method well above the base model, and CircuitLoRA against LoRA and the random-layer control at the same parameter count " +
                         $"(CircuitLoRA − LoRA {Num(diffs["circuitlora_minus_lora_pp"].Ours)} pp {Ci(diffs["circuitlora_minus_lora_pp"])}; " +

@@ -41,8 +41,9 @@ internal static class Nb01Quickstart
 
             `FromPretrained` reads `config.json`, the safetensors weights and `tokenizer.json`, and maps the weights onto one
             `HookedTransformer` class that covers GPT-2, GPT-NeoX/Pythia and Llama-style models. The default is the kit's
-            own tiny GPT-NeoX (4 layers, 4 heads, parallel attention and MLP like Pythia), trained on small arithmetic,
-            sequence and entity-tracking tasks so that the later experiments have something to find. Displaying the model
+            own tiny GPT-NeoX (6 layers, 8 heads, parallel attention and MLP like Pythia), trained on small arithmetic
+            and sequence tasks, with subtraction left weak so that fine-tuning has something to improve (notebook 07 uses
+            the previous 4 × 4 model, `tiny-neox-entity`, which also tracks entities). Displaying the model
             shows its architecture, parameter count, device, dtype and every hook point.
             """)
         .Code(NotebookSources.LoadModel)

@@ -155,8 +155,10 @@ internal static class Nb04CircuitDynamics
         .Markdown("""
             ## Reading the result
 
-            Compare the final node and edge Jaccard above with the paper's ≈ 0.8 and ≈ 0.45. A 4-layer model has only a few
-            hundred edges and a handful of nodes, so single changes move the curves a lot; repeat with other seeds, tasks
+            Compare the final node and edge Jaccard above with the paper's ≈ 0.8 and ≈ 0.45. The default model (6 × 8 heads)
+            has 3,580 edges and top-5 % circuits of about 157 edges; this notebook's small budget is one noisy sample —
+            `circuitnb reproduce` runs the full budget over 3 seeds (node Jaccard 0.82 [0.78, 0.87] vs edge 0.57
+            [0.53, 0.61], 95 % intervals, in its findings.json). Repeat with other seeds, tasks
             (`arith-seq`, `composite`) or `method = "full"`, or point `modelDir` at a Pythia checkpoint on a GPU to test the
             claim at the paper's scale. Notebook 05 turns the per-layer edge changes into a LoRA rank plan.
             """);

@@ -43,7 +43,7 @@ internal static class Nb07EntityTracking
             nouns and the letters A–Z as box labels) and `numBoxes = 7`.
             """)
         .Parameters("""
-            string modelDir = "../data/models/tiny-neox";
+            string modelDir = "../data/models/tiny-neox-entity"; // the default model leaves entity tracking at chance
             string device = "cpu";
             string vocabulary = "tiny";   // "tiny": the default model's objects and box labels; "paper": nouns and letters A–Z
             int numBoxes = 3;

@@ -210,13 +210,13 @@ public class NotebookExecutionTests(ITestOutputHelper log)
         var nb = await ExecutedNotebook.RunAsync("07-entity-tracking", log, "testExamples=48", "patchingExamples=48", $"topK={topK}",
             $"threshold={threshold.ToString(System.Globalization.CultureInfo.InvariantCulture)}", "referenceExamples=48", "randomCircuits=2",
             "dcmTrain=32", "dcmEval=32", "dcmEpochs=1", "ftExamples=64", "ftSteps=4", "ftBatchSize=16");
-        var cfg = HfConfig;
+        var cfg = JsonNode.Parse(File.ReadAllText(Path.Combine(Repo.EntityModel, "config.json")))!.AsObject();
         int L = cfg["num_hidden_layers"]!.GetValue<int>(), H = cfg["num_attention_heads"]!.GetValue<int>();
 
         // The printed accuracy against argmax of single-prompt forwards (no padding, no batching) on the saved test set.
         var testSet = Csv.Read(Path.Combine(nb.OutDir, "test_set.csv"));
         Assert.Equal(48, testSet.Count);
-        using (var model = CircuitNotebooks.Models.HookedTransformer.FromPretrained(Repo.DefaultModel))
+        using (var model = CircuitNotebooks.Models.HookedTransformer.FromPretrained(Repo.EntityModel))
         using (TorchSharp.torch.no_grad())
         {
             int correct = 0;

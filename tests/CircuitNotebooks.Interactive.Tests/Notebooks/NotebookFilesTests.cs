@@ -83,4 +83,7 @@ internal static class Repo
     }
 
     public static string DefaultModel => Path.Combine(Root, "data", "models", "tiny-neox");
+
+    /// <summary>The previous default model, which tracks entities (notebook 07's default).</summary>
+    public static string EntityModel => Path.Combine(Root, "data", "models", "tiny-neox-entity");
 }

@@ -22,10 +22,13 @@ internal sealed class ExecutedNotebook
     public string OutDir { get; }
     public IList<InteractiveDocumentElement> Cells => Result.Notebook.Elements;
 
-    /// <summary>A committed notebook on the default model, writing into a fresh outDir, with <paramref name="overrides"/>.</summary>
+    /// <summary>A committed notebook on its default model, writing into a fresh outDir, with <paramref name="overrides"/>.</summary>
     public static Task<ExecutedNotebook> RunAsync(string name, ITestOutputHelper log, params string[] overrides) =>
         RunFileAsync(Path.Combine(Repo.Root, "notebooks", name + ".ipynb"), log,
-                     dir => [$"modelDir={Repo.DefaultModel}", $"outDir={Path.Combine(dir, "out")}", .. overrides]);
+                     dir => [$"modelDir={ModelOf(name)}", $"outDir={Path.Combine(dir, "out")}", .. overrides]);
+
+    /// <summary>Notebook 07 studies entity tracking, which only the previous default model does.</summary>
+    public static string ModelOf(string notebook) => notebook.StartsWith("07-", StringComparison.Ordinal) ? Repo.EntityModel : Repo.DefaultModel;
 
     public static async Task<ExecutedNotebook> RunFileAsync(string notebookPath, ITestOutputHelper log, Func<string, string[]>? parameters = null)
     {
