@@ -63,7 +63,7 @@ public static class NotebookRunner
             Environment.CurrentDirectory = options.WorkingDirectory ?? Path.GetDirectoryName(Path.GetFullPath(options.NotebookPath))!;
             PlotlyEmbedding.Reset(); // a new document: its first chart carries plotly.js again
             var clock = Stopwatch.StartNew();
-            var output = new InteractiveDocument { Metadata = { } };
+            var output = new InteractiveDocument();
             foreach (var (key, value) in input.Metadata) output.Metadata[key] = value;
             using var kernel = NotebookKernel.Create();
             NotebookCellFailure? failure = null;
