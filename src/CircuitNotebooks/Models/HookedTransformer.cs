@@ -109,8 +109,8 @@ public sealed partial class HookedTransformer : nn.Module
     /// <summary>
     /// Logits [batch, pos, d_vocab] for tokens [batch, pos] (int64). attentionMask [batch, pos] (1 = real token)
     /// handles left or right padding: padded keys are masked and positions count real tokens only.
-    /// Hooks that keep an activation beyond the call must take ownership (<c>MoveToOuterDisposeScope()</c> or
-    /// <c>DetachFromDisposeScope()</c>): intermediates are disposed when the forward returns.
+    /// Hooks that keep an activation beyond its block must take ownership (<c>MoveToOuterDisposeScope()</c> or
+    /// <c>DetachFromDisposeScope()</c>): intermediates are disposed when their block ends.
     /// </summary>
     public Tensor Forward(Tensor tokens, Tensor? attentionMask = null)
     {
@@ -200,12 +200,30 @@ public sealed partial class HookedTransformer : nn.Module
         ? arange(p, dtype: ScalarType.Int64, device: Device).unsqueeze(0).expand(b, -1)
         : (mask.cumsum(1) - 1).clamp_min(0);
 
+    /// <summary>
+    /// Runs the blocks, freeing each block's intermediates (and, unless <paramref name="onBlockInput"/> keeps them, the
+    /// residual it read) when the block ends: a forward then holds one block's working set instead of n_layers of them.
+    /// Autograd keeps what a backward needs through its own references, so this is safe with gradients on; hooks that
+    /// keep an activation take ownership of it (MoveToOuterDisposeScope / DetachFromDisposeScope) and are unaffected.
+    /// </summary>
     private Tensor RunBlocks(Tensor x, BlockGeometry g, int start, int stop, Action<int, Tensor>? onBlockInput)
     {
+        var scope = CurrentDisposeScope;
         for (int l = start; l < stop; l++)
         {
             onBlockInput?.Invoke(l, x);
-            x = Blocks[l].Forward(x, g.Cos, g.Sin, g.Masked);
+            var before = scope is null ? null : new HashSet<IDisposable>(scope.DisposablesView, ReferenceEqualityComparer.Instance);
+            var y = Blocks[l].Forward(x, g.Cos, g.Sin, g.Masked);
+            if (before is not null)
+            {
+                bool dropInput = l > start && onBlockInput is null; // the previous block's output, read by this block only
+                // DisposeEverythingBut makes its argument the scope's new content, so keep only what the scope still
+                // owns: a tensor a hook moved out must not be pulled back in.
+                scope!.DisposeEverythingBut(scope.DisposablesView
+                    .Where(d => ReferenceEquals(d, y) || (before.Contains(d) && !(dropInput && ReferenceEquals(d, x))))
+                    .ToList());
+            }
+            x = y;
         }
         return x;
     }

@@ -60,6 +60,26 @@ public sealed class Metric
         return Mean(logits).to_type(ScalarType.Float64).item<double>();
     }
 
+    /// <summary>
+    /// The same metric for rows <paramref name="start"/> … <paramref name="start"/> + <paramref name="count"/> − 1 only
+    /// (logits of just those rows go in). Metrics are per-example functions, so the sub-batch's answer logits are
+    /// placed at their rows of a full-size block (other rows zero), the metric is applied, and those rows are read
+    /// back: gradients flow to the sub-batch unchanged, whatever per-row data the metric closed over.
+    /// </summary>
+    public Metric Rows(int start, int count)
+    {
+        if (start < 0 || count < 1 || start + count > BatchSize)
+            throw new ArgumentOutOfRangeException(nameof(count), $"Rows {start}..{start + count - 1} are outside metric '{Name}''s 0..{BatchSize - 1}.");
+        if (start == 0 && count == BatchSize) return this;
+        var mask = _attentionMask?.narrow(0, start, count).DetachFromDisposeScope();
+        return new Metric($"{Name}[{start}..{start + count - 1}]", count, mask, a =>
+        {
+            using var rows = arange(start, start + count, dtype: ScalarType.Int64, device: a.device);
+            var full = zeros([BatchSize, a.shape[1]], dtype: a.dtype, device: a.device).index_copy(0, rows, a);
+            return _ofAnswerLogits(full).narrow(0, start, count);
+        });
+    }
+
     /// <summary>A metric from any per-example function of the answer-position logits [b, V].</summary>
     public static Metric Custom(string name, Tensor? attentionMask, int batchSize, Func<Tensor, Tensor> ofAnswerLogits) =>
         new(name, batchSize, attentionMask, ofAnswerLogits);

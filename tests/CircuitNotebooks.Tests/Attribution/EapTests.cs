@@ -201,6 +201,26 @@ public class EapTests
         Assert.ThrowsAny<OperationCanceledException>(() => EdgeAttribution.Compute(model, batch, opts with { Cancellation = cts.Token }));
     }
 
+    [Fact]
+    public void PassesOfOneRowGiveTheMeanOfSeparateOneRowRuns()
+    {
+        // One row per pass (MaxTokensPerPass = positions) slices the batch and its KL metric; each row scored on its
+        // own, with a metric built from that row alone, must give the same scores.
+        using var scope = NewDisposeScope();
+        using var model = ModelFixtures.RandomModel("gpt2");
+        var b = Batch(model, padded: true);
+        var batch = AttributionBatch.WithKlMetric(model, b.Clean, b.Corrupted, b.AttentionMask);
+        var opts = new AttributionOptions { Method = AttributionMethod.EapIgInputs, Steps = 3 };
+        var passes = EdgeAttribution.Compute(model, batch, opts with { MaxTokensPerPass = (int)batch.Clean.shape[1] });
+        var rows = Enumerable.Range(0, 2).Select(r => EdgeAttribution.Compute(model,
+            AttributionBatch.WithKlMetric(model, b.Clean[r..(r + 1)], b.Corrupted[r..(r + 1)], b.AttentionMask![r..(r + 1)]), opts).Scores).ToArray();
+        var mean = rows[0].Zip(rows[1], (x, y) => (x + y) / 2).ToArray();
+        Assert.True(mean.Max(Math.Abs) > 1e-4, "test needs non-zero scores");
+        Assert.True(MaxAbsDiff(mean, passes.Scores) < 1e-5, $"max diff {MaxAbsDiff(mean, passes.Scores)}");
+        Assert.Equal(2, passes.Examples);
+        Assert.Throws<ArgumentOutOfRangeException>(() => EdgeAttribution.Compute(model, batch, opts with { MaxTokensPerPass = 0 }));
+    }
+
     /// <summary>
     /// A model whose token embeddings are almost identical (differences of order ε) responds nearly linearly to the
     /// clean → corrupted switch, so the first-order estimates must agree with exact edge patching, with a relative

@@ -17,7 +17,15 @@ public class EdgePatchingTests
     {
         var g = CircuitGraph.FromConfig(model.Config);
         using var opts = EdgeOptions(model);
-        // Sources cached with per-head hook_result, independently of the plain capture faithfulness uses.
+        var byNode = CachedSources(model, g, batch);
+        var w = tensor(patch.Select(x => x ? 1f : 0f).ToArray(), [1, g.ForwardCount, g.BackwardCount]);
+        var (_, _, residuals) = PlainEdgeRun.CaptureSources(model, g, batch.Corrupted, batch.AttentionMask, batch.Metric, withResiduals: true);
+        return EdgeForward.PatchedLogits(model, g, batch.Clean, batch.AttentionMask, byNode, residuals!, w);
+    }
+
+    /// <summary>The corrupted run's sources [n_fwd, b·p·d] from cached per-head hook_result, independently of the plain capture.</summary>
+    private static Tensor CachedSources(HookedTransformer model, CircuitGraph g, AttributionBatch batch)
+    {
         bool Keep(string n) => n == "blocks.0.hook_resid_pre" || n.EndsWith("attn.hook_result") || n.EndsWith("hook_mlp_out");
         var (_, cache) = model.RunWithCache(batch.Corrupted, Keep, batch.AttentionMask);
         var parts = new List<Tensor> { cache["blocks.0.hook_resid_pre"].unsqueeze(0) };
@@ -26,11 +34,26 @@ public class EdgePatchingTests
             parts.Add(cache[$"blocks.{l}.attn.hook_result"].permute(2, 0, 1, 3));
             parts.Add(cache[$"blocks.{l}.hook_mlp_out"].unsqueeze(0));
         }
-        var byNode = cat(parts, 0).reshape(g.ForwardCount, -1).contiguous(); // [n_fwd, b·p·d]
+        var byNode = cat(parts, 0).reshape(g.ForwardCount, -1).contiguous();
         cache.Dispose();
-        var w = tensor(patch.Select(x => x ? 1f : 0f).ToArray(), [1, g.ForwardCount, g.BackwardCount]);
-        var (_, _, residuals) = PlainEdgeRun.CaptureSources(model, g, batch.Corrupted, batch.AttentionMask);
-        return EdgeForward.PatchedLogits(model, g, batch.Clean, batch.AttentionMask, byNode, residuals, w);
+        return byNode;
+    }
+
+    [Theory, MemberData(nameof(ModelFixtures.All), MemberType = typeof(ModelFixtures))]
+    public void CapturedSourcesAreTheCachedHeadResults(string arch)
+    {
+        // The capture writes sources in place as the forward runs (and frees each block when it ends): the values
+        // must still be the per-head results and MLP outputs a full cache records, input first.
+        using var scope = NewDisposeScope();
+        using var model = ModelFixtures.RandomModel(arch);
+        using var opts = EdgeOptions(model);
+        var batch = Batch(model, padded: arch == "gpt2");
+        var g = CircuitGraph.FromConfig(model.Config);
+        var (_, sources, residuals) = PlainEdgeRun.CaptureSources(model, g, batch.Corrupted, batch.AttentionMask, batch.Metric, withResiduals: false);
+        Assert.Null(residuals);
+        var expected = CachedSources(model, g, batch);
+        Assert.True(MaxAbs(expected) > 0.1, "test needs non-trivial sources");
+        Assert.True(MaxAbs(PlainEdgeRun.NodeMajor(sources) - expected) < 1e-5, $"max diff {MaxAbs(PlainEdgeRun.NodeMajor(sources) - expected)}");
     }
 
     [Theory, MemberData(nameof(ModelFixtures.All), MemberType = typeof(ModelFixtures))]

@@ -60,6 +60,29 @@ public class MetricTests
         Assert.Equal(Mean(b => L(b, 2, (int)correct[b]) - L(b, 2, (int)wrong[b])), Metric.LogitDiff(correct, wrong).Evaluate(Logits), 5);
         Assert.Throws<ArgumentException>(() => Metric.LogitDiff([1], [2]).Evaluate(Logits));
     }
+
+    [Fact]
+    public void ARowSliceOfAMetricIsThatRowsClosedForm()
+    {
+        // Row 1 alone (left-padded, answer at position 2): the sliced metrics see only its logits and mask.
+        using var scope = NewDisposeScope();
+        long[] correct = [2, 0], wrong = [3, 1];
+        var row1 = Logits[1..2];
+        Assert.Equal(L(1, 2, 0) - L(1, 2, 1), Metric.LogitDiff(correct, wrong, Mask).Rows(1, 1).Evaluate(row1), 5);
+        Assert.Equal(-Math.Log(Softmax(1, 2)[0]), Metric.CrossEntropy(correct, Mask).Rows(1, 1).Evaluate(row1), 5);
+        // KL to clean closes over both rows' clean distributions: the slice must compare row 1 with row 1's.
+        var kl = Metric.KlToClean(Logits, Mask).Rows(1, 1);
+        Assert.Equal(0, kl.Evaluate(row1), 6);
+        // Gradients reach the slice's own logits only at its answer position: d(logit diff)/d logits = +1 / −1.
+        var x = row1.detach().requires_grad_(true);
+        Metric.LogitDiff(correct, wrong, Mask).Rows(1, 1).Mean(x).backward();
+        var grad = x.grad!.to_type(ScalarType.Float64);
+        Assert.Equal(1, grad[0, 2, 0].item<double>(), 6);
+        Assert.Equal(-1, grad[0, 2, 1].item<double>(), 6);
+        Assert.Equal(0, grad.abs().sum().item<double>() - 2, 6);
+        Assert.Throws<ArgumentOutOfRangeException>(() => Metric.LogitDiff(correct, wrong, Mask).Rows(1, 2));
+        Assert.Throws<ArgumentException>(() => Metric.LogitDiff(correct, wrong, Mask).Rows(0, 1).Evaluate(Logits));
+    }
 }
 
 public class PathPatchingTests

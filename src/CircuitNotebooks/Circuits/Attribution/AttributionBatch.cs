@@ -13,6 +13,11 @@ public sealed record AttributionBatch(Tensor Clean, Tensor Corrupted, Tensor? At
 {
     public int Rows => (int)Clean.shape[0];
 
+    /// <summary>Rows <paramref name="start"/> … <paramref name="start"/> + <paramref name="count"/> − 1 as a batch of their own (views, metric restricted).</summary>
+    public AttributionBatch Slice(int start, int count) => start == 0 && count == Rows
+        ? this
+        : new(Clean.narrow(0, start, count), Corrupted.narrow(0, start, count), AttentionMask?.narrow(0, start, count), Metric.Rows(start, count));
+
     /// <summary>A batch whose metric is KL(clean ‖ current) at the answer position (runs the clean prompts once).</summary>
     public static AttributionBatch WithKlMetric(HookedTransformer model, Tensor clean, Tensor corrupted, Tensor? attentionMask = null)
     {

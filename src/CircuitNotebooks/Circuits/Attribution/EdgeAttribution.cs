@@ -30,6 +30,13 @@ public sealed record AttributionOptions
     public int Steps { get; init; } = 5;
     /// <summary>Keep every example's scores (memory: examples × n_fwd × n_bwd floats).</summary>
     public bool PerExample { get; init; }
+    /// <summary>
+    /// Most tokens (rows × positions) one scoring pass runs; a larger batch is scored a few rows at a time, which
+    /// gives the same scores (they are per-example sums) with the peak memory of the smaller pass: the
+    /// corrupt − clean buffer (n_fwd × d_model per token) and one forward + backward of those rows. At least one row
+    /// per pass; null = the whole batch in one pass.
+    /// </summary>
+    public int? MaxTokensPerPass { get; init; }
     /// <summary>Reports the number of examples done.</summary>
     public IProgress<int>? Progress { get; init; }
     public CancellationToken Cancellation { get; init; }
@@ -62,7 +69,10 @@ public static class EdgeAttribution
         var perExample = options.PerExample ? new List<float[]>() : null;
         int examples = 0;
         using var realMask = tensor(real.Select(x => x ? 1f : 0f).ToArray(), [F, B]).DetachFromDisposeScope();
-        foreach (var batch in batches)
+        if (options.MaxTokensPerPass is < 1)
+            throw new ArgumentOutOfRangeException(nameof(options), $"MaxTokensPerPass must be ≥ 1, got {options.MaxTokensPerPass}.");
+        foreach (var whole in batches)
+        foreach (var batch in Passes(model, whole, options.MaxTokensPerPass))
         {
             options.Cancellation.ThrowIfCancellationRequested();
             EdgeForward.Validate(model, batch);
@@ -88,6 +98,15 @@ public static class EdgeAttribution
         return new EdgeScores(g, mean, examples, perExample?.SelectMany(x => x).ToArray());
     }
 
+    /// <summary>The batch in row chunks of at most <paramref name="maxTokens"/> tokens (at least one row each).</summary>
+    private static IEnumerable<AttributionBatch> Passes(HookedTransformer model, AttributionBatch batch, int? maxTokens)
+    {
+        EdgeForward.Validate(model, batch); // the whole batch: a metric of the wrong size must fail before slicing
+        int rows = maxTokens is { } t ? Math.Max(1, t / (int)batch.Clean.shape[1]) : batch.Rows;
+        for (int start = 0; start < batch.Rows; start += rows)
+            yield return batch.Slice(start, Math.Min(rows, batch.Rows - start));
+    }
+
     /// <summary>
     /// EAP-IG over inputs with plain forwards (<see cref="PlainEdgeRun"/>). The clean step (α = 1) runs first so its
     /// source outputs give the differences every later step contracts with; Σ_k is taken on scores, not gradients
@@ -96,12 +115,12 @@ public static class EdgeAttribution
     private static Tensor IgInputs(HookedTransformer model, CircuitGraph g, AttributionBatch batch, int steps, CancellationToken ct)
     {
         var (diffs, acc) = CleanStep(model, g, batch);
+        using var shift = empty_like(diffs[0]); // one buffer for every step: a fresh one per step fragments the heap
         for (int k = 1; k < steps; k++)
         {
             ct.ThrowIfCancellationRequested();
             double alpha = (double)k / steps;
-            Tensor shift;
-            using (no_grad()) shift = (1 - alpha) * diffs.select(1, 0); // input = clean + (1 − α)(corrupt − clean)
+            using (no_grad()) shift.copy_(diffs[0]).mul_(1 - alpha); // input = clean + (1 − α)(corrupt − clean)
             PlainEdgeRun.AccumulateScores(model, g, batch.Clean, batch.AttentionMask, batch.Metric,
                 new("blocks.0.hook_resid_pre", shift), diffs, subtractOwnSources: false, acc);
         }
@@ -125,16 +144,20 @@ public static class EdgeAttribution
             groups.Add(($"blocks.{l}.hook_mlp_out", g.MlpIndex(l), 1));
         }
         if (!perGroup) acc.mul_(groups.Count); // the shared clean step, once per group
+        using var groupDiff = empty_like(diffs[0]);
+        using var shift = empty_like(groupDiff);
         foreach (var (hook, start, width) in groups)
         {
-            Tensor groupDiff;
-            using (no_grad()) groupDiff = diffs.narrow(1, start, width).sum(1); // Σ over the group, [b, p, d]
+            using (no_grad())
+            {
+                groupDiff.copy_(diffs[start]); // Σ over the group, [b, p, d]
+                for (int u = start + 1; u < start + width; u++) groupDiff.add_(diffs[u]);
+            }
             for (int k = 1; k < steps; k++)
             {
                 ct.ThrowIfCancellationRequested();
                 double alpha = (double)k / steps;
-                Tensor shift;
-                using (no_grad()) shift = (1 - alpha) * groupDiff;
+                using (no_grad()) shift.copy_(groupDiff).mul_(1 - alpha);
                 PlainEdgeRun.AccumulateScores(model, g, batch.Clean, batch.AttentionMask, batch.Metric, new(hook, shift), diffs,
                     subtractOwnSources: false, acc, perGroup ? (start, width) : null);
             }
@@ -144,11 +167,13 @@ public static class EdgeAttribution
 
     /// <summary>
     /// The corrupted sources, then the clean run's scores into a fresh accumulator [b, n_bwd, n_fwd]; the clean run
-    /// turns the sources into the differences corrupt − clean [b, n_fwd, p, d] in place.
+    /// turns the sources into the differences corrupt − clean [n_fwd, b, p, d] in place. That buffer is the one
+    /// activation-sized tensor scoring keeps; everything else lives for one layer or one run.
     /// </summary>
     private static (Tensor Diffs, Tensor Acc) CleanStep(HookedTransformer model, CircuitGraph g, AttributionBatch batch)
     {
-        var (_, diffs, _) = PlainEdgeRun.CaptureSources(model, g, batch.Corrupted, batch.AttentionMask);
+        var (logits, diffs, _) = PlainEdgeRun.CaptureSources(model, g, batch.Corrupted, batch.AttentionMask, batch.Metric, withResiduals: false);
+        logits.Dispose();
         var acc = zeros([batch.Rows, g.BackwardCount, g.ForwardCount], dtype: diffs.dtype, device: diffs.device);
         PlainEdgeRun.AccumulateScores(model, g, batch.Clean, batch.AttentionMask, batch.Metric, null, diffs, subtractOwnSources: true, acc);
         return (diffs, acc);

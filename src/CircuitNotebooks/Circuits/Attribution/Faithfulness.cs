@@ -41,11 +41,11 @@ public sealed class FaithfulnessEvaluator : IDisposable
         Graph = CircuitGraph.FromConfig(model.Config);
         _real = Graph.RealEdgeMask();
         using var scope = NewDisposeScope();
-        var (corruptLogits, corrupt, residuals) = PlainEdgeRun.CaptureSources(model, Graph, batch.Corrupted, batch.AttentionMask);
+        var (corruptLogits, corrupt, residuals) = PlainEdgeRun.CaptureSources(model, Graph, batch.Corrupted, batch.AttentionMask, batch.Metric, withResiduals: true);
         _corrupt = PlainEdgeRun.NodeMajor(corrupt).DetachFromDisposeScope();
-        _corruptResiduals = residuals.Select(r => r.DetachFromDisposeScope()).ToArray();
+        _corruptResiduals = residuals!.Select(r => r.DetachFromDisposeScope()).ToArray();
         using var _ = no_grad();
-        CorruptedMetric = batch.Metric.Evaluate(corruptLogits);
+        CorruptedMetric = batch.Metric.PerExampleAtAnswer(corruptLogits).mean().to_type(ScalarType.Float64).item<double>();
         CleanMetric = batch.Metric.Evaluate(model.Forward(batch.Clean, batch.AttentionMask));
     }
 

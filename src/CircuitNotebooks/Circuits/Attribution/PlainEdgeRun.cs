@@ -24,38 +24,86 @@ internal static class PlainEdgeRun
     internal readonly record struct Perturbation(string Hook, Tensor Add);
 
     /// <summary>
-    /// No-grad forward: logits, source outputs [b, n_fwd, p, d] in forward order, and the residual every destination
-    /// group reads: index 2l = resid_pre of layer l (q/k/v inputs), 2l + 1 = MLP l input, 2L = final residual.
+    /// No-grad forward: answer-position logits [b, V] (<see cref="AnswerLogits"/>), source outputs node-major [n_fwd, b, p, d] (written in place as the forward runs: no
+    /// per-layer copies are kept), and, with <paramref name="withResiduals"/>, the residual every destination group
+    /// reads: index 2l = resid_pre of layer l (q/k/v inputs), 2l + 1 = MLP l input, 2L = final residual.
     /// </summary>
-    internal static (Tensor Logits, Tensor Sources, Tensor[] Residuals) CaptureSources(HookedTransformer model, CircuitGraph g,
-        Tensor tokens, Tensor? mask)
+    internal static (Tensor AnswerLogits, Tensor Sources, Tensor[]? Residuals) CaptureSources(HookedTransformer model, CircuitGraph g,
+        Tensor tokens, Tensor? mask, Metric metric, bool withResiduals)
     {
         using var _ = no_grad();
         using var mode = AnalysisMode.Plain(model);
-        var recorder = new SourceRecorder(model, g);
+        var sources = empty([g.ForwardCount, tokens.shape[0], tokens.shape[1], model.Config.DModel], dtype: model.DType, device: model.Device);
+        var hooks = SourceHooks(model, g, sources, subtract: false).ToList();
+        hooks.Add(("blocks.0.hook_resid_pre", (act, h) => { sources[0].copy_(act); return null; }));
         int L = g.NLayers;
-        var residuals = new Tensor[2 * L + 1];
-        var hooks = recorder.Hooks(null).ToList();
-        for (int l = 0; l < L; l++)
+        Tensor[]? residuals = null;
+        if (withResiduals)
         {
-            int slot = l;
-            hooks.Add(($"blocks.{l}.hook_resid_pre", (act, h) => { residuals[2 * slot] = act.detach().MoveToOuterDisposeScope(); return null; }));
-            hooks.Add(($"blocks.{l}.hook_mlp_in", (act, h) => { residuals[2 * slot + 1] = act.detach().MoveToOuterDisposeScope(); return null; }));
+            var slots = residuals = new Tensor[2 * L + 1];
+            for (int l = 0; l < L; l++)
+            {
+                int slot = l;
+                hooks.Add(($"blocks.{l}.hook_resid_pre", (act, h) => { slots[2 * slot] = act.detach().MoveToOuterDisposeScope(); return null; }));
+                hooks.Add(($"blocks.{l}.hook_mlp_in", (act, h) => { slots[2 * slot + 1] = act.detach().MoveToOuterDisposeScope(); return null; }));
+            }
+            hooks.Add(($"blocks.{L - 1}.hook_resid_post", (act, h) => { slots[2 * L] = act.detach().MoveToOuterDisposeScope(); return null; }));
         }
-        hooks.Add(($"blocks.{L - 1}.hook_resid_post", (act, h) => { residuals[2 * L] = act.detach().MoveToOuterDisposeScope(); return null; }));
-        var logits = model.RunWithHooks(tokens, hooks, mask);
-        return (logits, recorder.Sources(), residuals);
+        Tensor answer;
+        using (model.AddHooks(hooks)) answer = AnswerLogits(model, metric, tokens, mask);
+        return (answer, sources, residuals);
     }
 
-    /// <summary>Sources [b, n_fwd, p, d] → [n_fwd, b·p·d], the layout edge-patched forwards read.</summary>
-    internal static Tensor NodeMajor(Tensor sources) => sources.transpose(0, 1).reshape(sources.shape[1], -1).contiguous();
+    /// <summary>
+    /// Forward to the final residual, then ln_final and the unembedding at each row's answer position only, [b, V]:
+    /// every metric reads just those logits, and the full [b, p, V] block is the largest activation of a forward at
+    /// large vocabularies (and the unembedding a large share of its FLOPs).
+    /// </summary>
+    internal static Tensor AnswerLogits(HookedTransformer model, Metric metric, Tensor tokens, Tensor? mask)
+    {
+        var resid = model.ForwardResidual(tokens, mask, model.Config.NLayers);
+        long b = resid.shape[0], p = resid.shape[1], d = resid.shape[2];
+        var at = metric.AnswerPositions(p, resid.device).view(b, 1, 1).expand(b, 1, d);
+        return model.Unembed(model.ln_final.Forward(resid.gather(1, at))).squeeze(1);
+    }
+
+    /// <summary>Node-major sources [n_fwd, b, p, d] → [n_fwd, b·p·d] (a view), the layout edge-patched forwards read.</summary>
+    internal static Tensor NodeMajor(Tensor sources) => sources.view(sources.shape[0], -1);
+
+    /// <summary>
+    /// Hooks that write (or, with <paramref name="subtract"/>, subtract) each head's result (z_h · W_O[h], b_O excluded)
+    /// and each MLP output into <paramref name="target"/> [n_fwd, b, p, d] as the forward runs. The input source is
+    /// left to the caller, who may replace it.
+    /// </summary>
+    private static IEnumerable<(string, HookFunction)> SourceHooks(HookedTransformer model, CircuitGraph g, Tensor target, bool subtract)
+    {
+        void Write(Tensor slot, Tensor value)
+        {
+            using var _ = no_grad();
+            if (subtract) slot.sub_(value); else slot.copy_(value);
+        }
+        for (int l = 0; l < g.NLayers; l++)
+        {
+            int layer = l;
+            yield return ($"blocks.{l}.attn.hook_z", (act, h) =>
+            {
+                Tensor heads;
+                using (no_grad()) heads = model.Blocks[layer].attn.HeadOutputs(act.detach()); // [b, p, H, d]
+                using (heads) Write(target.narrow(0, g.HeadIndex(layer, 0), g.NHeads), heads.permute(2, 0, 1, 3));
+                return null;
+            });
+            yield return ($"blocks.{l}.hook_mlp_out", (act, h) => { Write(target[g.MlpIndex(layer)], act.detach()); return null; });
+        }
+    }
 
     /// <summary>
     /// One forward with autograd (with <paramref name="perturb"/>.Add added to the activation at its hook, for
     /// interpolation) and one backward of Σ_rows metric; adds Σ_{p,d} ∂M/∂input_v · diffs_u into
     /// <paramref name="acc"/> [b, n_bwd, n_fwd], for the sources u in <paramref name="sources"/> (all when null).
-    /// With <paramref name="subtractOwnSources"/>, this run's source outputs are first subtracted from
-    /// <paramref name="diffs"/> [b, n_fwd, p, d] in place (pass the corrupted sources; they become corrupt − clean).
+    /// With <paramref name="subtractOwnSources"/>, this run's source outputs are subtracted from
+    /// <paramref name="diffs"/> [n_fwd, b, p, d] in place as the forward runs (pass the corrupted sources; they become
+    /// corrupt − clean). What the scores need is freed as soon as it is used: activations and gradients layer by layer,
+    /// the q, k and v destinations of a layer one third at a time.
     /// </summary>
     internal static void AccumulateScores(HookedTransformer model, CircuitGraph g, Tensor tokens, Tensor? mask, Metric metric,
         Perturbation? perturb, Tensor diffs, bool subtractOwnSources, Tensor acc, (int Start, int Width)? sources = null)
@@ -63,13 +111,12 @@ internal static class PlainEdgeRun
         using var scope = NewDisposeScope();
         using var mode = AnalysisMode.Plain(model);
         int L = g.NLayers, H = g.NHeads;
-        var recorder = subtractOwnSources ? new SourceRecorder(model, g) : null;
         var residPre = new Tensor[L];
         var qkv = new Tensor[3 * L];
         var mlpIn = new Tensor[L];
         Tensor? final = null;
         var hooks = new List<(string, HookFunction)>();
-        Tensor metricSum;
+        Tensor metricSum, logits;
         using (enable_grad())
         {
             if (perturb is { } pt && pt.Hook != "blocks.0.hook_resid_pre") hooks.Add((pt.Hook, (act, h) => act + pt.Add));
@@ -77,14 +124,16 @@ internal static class PlainEdgeRun
             hooks.Add(("blocks.0.hook_resid_pre", (act, h) =>
             {
                 var x = perturb is { Hook: "blocks.0.hook_resid_pre" } p0 ? act + p0.Add : act;
-                return residPre[0] = x.detach().requires_grad_(true).MoveToOuterDisposeScope();
+                residPre[0] = x.detach().requires_grad_(true).MoveToOuterDisposeScope();
+                if (subtractOwnSources) using (no_grad()) diffs[0].sub_(residPre[0].detach());
+                return residPre[0];
             }));
             for (int l = 1; l < L; l++)
             {
                 int layer = l;
                 hooks.Add(($"blocks.{l}.hook_resid_pre", (act, h) => { residPre[layer] = act.MoveToOuterDisposeScope(); return null; }));
             }
-            if (recorder is not null) hooks.AddRange(recorder.Hooks(residPre));
+            if (subtractOwnSources) hooks.AddRange(SourceHooks(model, g, diffs, subtract: true));
             for (int l = 0; l < L; l++)
             {
                 int layer = l;
@@ -95,32 +144,43 @@ internal static class PlainEdgeRun
                 hooks.Add(($"blocks.{l}.hook_mlp_in", (act, h) => mlpIn[layer] = act.clone().MoveToOuterDisposeScope()));
             }
             hooks.Add(($"blocks.{L - 1}.hook_resid_post", (act, h) => final = act.clone().MoveToOuterDisposeScope()));
-            var logits = model.RunWithHooks(tokens, hooks, mask);
-            metricSum = metric.PerExample(logits).sum();
+            using (model.AddHooks(hooks)) logits = AnswerLogits(model, metric, tokens, mask);
+            metricSum = metric.PerExampleAtAnswer(logits).sum();
         }
-        recorder?.SubtractFrom(diffs);
         var targets = qkv.Concat(mlpIn).Append(final!).ToArray();
         var grads = autograd.grad([metricSum], targets, allow_unused: true);
-        var diffsT = diffs.flatten(2).transpose(1, 2); // [b, p·d, n_fwd]
+        logits.Dispose();
+        long b = tokens.shape[0], p = tokens.shape[1], d = model.Config.DModel;
+        var diffsT = diffs.view(g.ForwardCount, b, p * d).permute(1, 2, 0); // [b, p·d, n_fwd], a view
         var (first, count) = sources ?? (0, g.ForwardCount);
         int End(int j) => Math.Min(first + count, g.PrefixLength(j)); // only upstream sources feed destination j
-        long b = tokens.shape[0], p = tokens.shape[1], d = model.Config.DModel;
+        // Frees a destination's activation and gradient once contracted.
+        Tensor Take(int i)
+        {
+            var grad = grads[i] is null || grads[i].IsInvalid ? zeros_like(targets[i]) : grads[i].detach();
+            targets[i].Dispose();
+            return grad;
+        }
         using var _ = no_grad();
         for (int l = 0; l < L; l++)
         {
             using var layerScope = NewDisposeScope();
-            // q, k and v destinations of a layer are contiguous in the backward order: one contraction for all 3H.
-            var gOut = cat([Grad(grads, targets, 3 * l), Grad(grads, targets, 3 * l + 1), Grad(grads, targets, 3 * l + 2)], 2); // [b, p, 3H, dh]
             var attn = model.Blocks[l].attn;
-            var w = cat([attn.InputWeight(0), attn.InputWeight(1), attn.InputWeight(2)], 0); // [3H, d, dh]
-            long dh = gOut.shape[3];
-            var gNorm = gOut.permute(2, 0, 1, 3).reshape(3 * H, b * p, dh).bmm(w.transpose(1, 2)).view(3 * H, b, p, d);
-            var gIn = model.Blocks[l].ln1.InputGradientInPlace(residPre[l].detach().unsqueeze(0), gNorm);
             int j0 = g.HeadInputIndex(l, 0, QkvInput.Q), jm = g.MlpInputIndex(l);
-            Contract(acc, gIn.view(3 * H, b, p * d).transpose(0, 1), diffsT, j0, first, End(j0));
-            Contract(acc, Grad(grads, targets, 3 * L + l).reshape(b, 1, p * d), diffsT, jm, first, End(jm));
+            var x = residPre[l].detach().unsqueeze(0);
+            for (int kind = 0; kind < 3; kind++)
+            {
+                using var kindScope = NewDisposeScope();
+                var gOut = Take(3 * l + kind); // [b, p, H, dh]
+                long dh = gOut.shape[3];
+                var gNorm = gOut.permute(2, 0, 1, 3).reshape(H, b * p, dh).bmm(attn.InputWeight(kind).transpose(1, 2)).view(H, b, p, d);
+                var gIn = model.Blocks[l].ln1.InputGradientInPlace(x, gNorm);
+                Contract(acc, gIn.view(H, b, p * d).transpose(0, 1), diffsT, j0 + kind * H, first, End(j0));
+            }
+            Contract(acc, Take(3 * L + l).reshape(b, 1, p * d), diffsT, jm, first, End(jm));
+            residPre[l].Dispose();
         }
-        Contract(acc, Grad(grads, targets, 4 * L).reshape(b, 1, p * d), diffsT, g.LogitsInput, first, End(g.LogitsInput));
+        Contract(acc, Take(4 * L).reshape(b, 1, p * d), diffsT, g.LogitsInput, first, End(g.LogitsInput));
     }
 
     /// <summary>acc[:, j0 .. j0 + width, u0 .. u1] += grads [b, width, p·d] × diffsT[:, :, u0 .. u1].</summary>
@@ -129,64 +189,4 @@ internal static class PlainEdgeRun
         if (u1 <= u0) return;
         acc.narrow(1, j0, grads.shape[1]).narrow(2, u0, u1 - u0).add_(grads.bmm(diffsT.narrow(2, u0, u1 - u0)));
     }
-
-    /// <summary>A destination the metric does not depend on has no gradient: zero.</summary>
-    private static Tensor Grad(IList<Tensor> grads, Tensor[] targets, int i) =>
-        grads[i] is null || grads[i].IsInvalid ? zeros_like(targets[i]) : grads[i].detach();
-
-    /// <summary>Records input, per-head results (from hook_z) and MLP outputs of one forward.</summary>
-    private sealed class SourceRecorder(HookedTransformer model, CircuitGraph g)
-    {
-        private readonly Tensor?[] _z = new Tensor?[g.NLayers];
-        private readonly Tensor?[] _mlp = new Tensor?[g.NLayers];
-        private Tensor? _input;
-        private Tensor[]? _residPre;
-
-        /// <param name="residPre">When given, the input is read from its slot 0 after the forward (it may be replaced).</param>
-        public IEnumerable<(string, HookFunction)> Hooks(Tensor[]? residPre)
-        {
-            _residPre = residPre;
-            if (residPre is null)
-                yield return ("blocks.0.hook_resid_pre", (act, h) => { _input = act.detach().MoveToOuterDisposeScope(); return null; });
-            for (int l = 0; l < g.NLayers; l++)
-            {
-                int layer = l;
-                yield return ($"blocks.{l}.attn.hook_z", (act, h) => { _z[layer] = act.detach().MoveToOuterDisposeScope(); return null; });
-                yield return ($"blocks.{l}.hook_mlp_out", (act, h) => { _mlp[layer] = act.detach().MoveToOuterDisposeScope(); return null; });
-            }
-        }
-
-        /// <summary>[b, n_fwd, p, d]: input, then per layer the heads' results and the MLP output (b_O excluded).</summary>
-        public Tensor Sources()
-        {
-            using var _ = no_grad();
-            return cat(Groups().ToArray(), 1);
-        }
-
-        /// <summary>target [b, n_fwd, p, d] −= these sources, one source group at a time (no full-size temporary).</summary>
-        public void SubtractFrom(Tensor target)
-        {
-            using var _ = no_grad();
-            int start = 0;
-            foreach (var part in Groups())
-            {
-                // Each group's tensor is made by the enumerator, outside any scope of this loop: free it here.
-                int width = (int)part.shape[1];
-                using (part) target.narrow(1, start, width).sub_(part);
-                start += width;
-            }
-        }
-
-        private IEnumerable<Tensor> Groups()
-        {
-            var input = _residPre is not null ? _residPre[0].detach() : _input!;
-            yield return input.unsqueeze(1);
-            for (int l = 0; l < g.NLayers; l++)
-            {
-                yield return model.Blocks[l].attn.HeadOutputs(_z[l]!).transpose(1, 2);
-                yield return _mlp[l]!.unsqueeze(1);
-            }
-        }
-    }
-
 }
