@@ -57,6 +57,28 @@ public class EdgePatchingTests
     }
 
     [Theory, MemberData(nameof(ModelFixtures.All), MemberType = typeof(ModelFixtures))]
+    public void AnswerOnlyPatchedLogitsAreTheFullLogitsAtEachRowsAnswer(string arch)
+    {
+        // Faithfulness unembeds only the answer positions; two copies with different patches, padded rows included.
+        using var scope = NewDisposeScope();
+        using var model = ModelFixtures.RandomModel(arch);
+        using var opts = EdgeOptions(model);
+        var batch = Batch(model, padded: arch == "gpt2");
+        var g = CircuitGraph.FromConfig(model.Config);
+        var byNode = CachedSources(model, g, batch);
+        var (_, _, residuals) = PlainEdgeRun.CaptureSources(model, g, batch.Corrupted, batch.AttentionMask, batch.Metric, withResiduals: true);
+        var rng = new Random(3);
+        var w = tensor(Enumerable.Range(0, 2 * g.ForwardCount * g.BackwardCount).Select(_ => rng.NextDouble() < 0.3 ? 1f : 0f).ToArray(),
+            [2, g.ForwardCount, g.BackwardCount]);
+        var full = EdgeForward.PatchedLogits(model, g, batch.Clean, batch.AttentionMask, byNode, residuals!, w); // [2b, p, V]
+        var answers = EdgeForward.PatchedLogits(model, g, batch.Clean, batch.AttentionMask, byNode, residuals!, w, answersOf: batch.Metric);
+        long[] answerPos = arch == "gpt2" ? [4, 2] : [4, 4]; // row 1 of the padded batch has 3 real tokens
+        for (int c = 0; c < 2; c++)
+            for (int r = 0; r < 2; r++)
+                Assert.True(MaxAbs(answers[c * 2 + r] - full[c * 2 + r, answerPos[r]]) < 1e-5, $"copy {c} row {r}");
+    }
+
+    [Theory, MemberData(nameof(ModelFixtures.All), MemberType = typeof(ModelFixtures))]
     public void PatchingNoEdgeIsTheCleanRun(string arch)
     {
         using var scope = NewDisposeScope();

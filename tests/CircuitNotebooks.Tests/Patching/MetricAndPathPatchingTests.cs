@@ -14,7 +14,7 @@ public class MetricTests
     // logits [2, 3, 4]; row 0 right-padded (length 2), row 1 left-padded (length 2, last real token at 2).
     private static readonly float[] Raw = Enumerable.Range(0, 24).Select(i => (float)Math.Sin(i * 1.3) * 3).ToArray();
     private static Tensor Logits => tensor(Raw, [2, 3, 4]);
-    private static readonly Tensor Mask = tensor(new long[] { 1, 1, 0, 0, 1, 1 }, [2, 3]);
+    private static Tensor Mask => tensor(new long[] { 1, 1, 0, 0, 1, 1 }, [2, 3]); // fresh: a static tensor would die with the first test's scope
     private static double L(int b, int p, int v) => Raw[b * 12 + p * 4 + v];
     private static double[] Softmax(int b, int p)
     {

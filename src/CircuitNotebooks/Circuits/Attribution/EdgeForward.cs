@@ -1,5 +1,6 @@
 using CircuitNotebooks.Hooks;
 using CircuitNotebooks.Models;
+using CircuitNotebooks.Patching;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -37,10 +38,11 @@ internal static class EdgeForward
     /// sources to read; each layer's q, k and v corrections come from one matrix product, and destinations whose
     /// input ends up equal for every head stay a shared (expanded) view. <paramref name="workspace"/>, when given, is
     /// reused for the corrupt − current differences ([≥ G, n_fwd, b·p·d]): a fresh buffer of that size per call costs
-    /// page faults that can exceed the arithmetic.
+    /// page faults that can exceed the arithmetic. With <paramref name="answersOf"/>, only the logits at that metric's
+    /// answer positions are computed, [G·b, V] (see <see cref="PlainEdgeRun.AnswerLogits"/>).
     /// </summary>
     internal static Tensor PatchedLogits(HookedTransformer model, CircuitGraph g, Tensor tokens, Tensor? mask, Tensor corruptByNode,
-        Tensor[] corruptResiduals, Tensor patch, Tensor? workspace = null)
+        Tensor[] corruptResiduals, Tensor patch, Tensor? workspace = null, Metric? answersOf = null)
     {
         using var _ = no_grad();
         using var mode = AnalysisMode.SplitInputs(model);
@@ -126,7 +128,8 @@ internal static class EdgeForward
             hooks.Add(($"blocks.{L - 1}.hook_resid_post", (act, h) => Apply(act, logits, Delta(logits), 0, 1)));
         var bigTokens = G == 1 ? tokens : tokens.repeat(G, 1);
         var bigMask = mask is null ? null : G == 1 ? mask : mask.repeat(G, 1);
-        return model.RunWithHooks(bigTokens, hooks, bigMask);
+        if (answersOf is null) return model.RunWithHooks(bigTokens, hooks, bigMask);
+        using (model.AddHooks(hooks)) return PlainEdgeRun.AnswerLogits(model, answersOf, bigTokens, bigMask, (int)G);
     }
 
     /// <summary>Maximal runs of consecutive values in an ascending list, as (first, count).</summary>

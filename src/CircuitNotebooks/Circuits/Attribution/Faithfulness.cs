@@ -91,9 +91,11 @@ public sealed class FaithfulnessEvaluator : IDisposable
             for (int i = 0; i < F * B; i++)
                 if (chunk[c][i]) flat[c * F * B + i] = 1f;
             var patch = tensor(flat, [chunk.Count, F, B]);
-            var logits = EdgeForward.PatchedLogits(_model, Graph, _batch.Clean, _batch.AttentionMask, _corrupt, _corruptResiduals, patch, Workspace(chunk.Count));
-            var per = logits.reshape(chunk.Count, _batch.Rows, logits.shape[1], logits.shape[2]);
-            for (int c = 0; c < chunk.Count; c++) results[start + c] = _batch.Metric.Evaluate(per[c]);
+            var answers = EdgeForward.PatchedLogits(_model, Graph, _batch.Clean, _batch.AttentionMask, _corrupt, _corruptResiduals, patch,
+                Workspace(chunk.Count), answersOf: _batch.Metric); // [copies·b, V]
+            var per = answers.reshape(chunk.Count, _batch.Rows, -1);
+            for (int c = 0; c < chunk.Count; c++)
+                results[start + c] = _batch.Metric.PerExampleAtAnswer(per[c]).mean().to_type(ScalarType.Float64).item<double>();
             progress?.Report(start + chunk.Count);
         }
         return results;

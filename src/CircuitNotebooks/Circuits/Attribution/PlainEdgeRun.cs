@@ -59,11 +59,12 @@ internal static class PlainEdgeRun
     /// every metric reads just those logits, and the full [b, p, V] block is the largest activation of a forward at
     /// large vocabularies (and the unembedding a large share of its FLOPs).
     /// </summary>
-    internal static Tensor AnswerLogits(HookedTransformer model, Metric metric, Tensor tokens, Tensor? mask)
+    /// <remarks><paramref name="tokens"/> may hold <paramref name="copies"/> stacked copies of the metric's rows.</remarks>
+    internal static Tensor AnswerLogits(HookedTransformer model, Metric metric, Tensor tokens, Tensor? mask, int copies = 1)
     {
         var resid = model.ForwardResidual(tokens, mask, model.Config.NLayers);
         long b = resid.shape[0], p = resid.shape[1], d = resid.shape[2];
-        var at = metric.AnswerPositions(p, resid.device).view(b, 1, 1).expand(b, 1, d);
+        var at = metric.AnswerPositions(p, resid.device).repeat(copies).view(b, 1, 1).expand(b, 1, d);
         return model.Unembed(model.ln_final.Forward(resid.gather(1, at))).squeeze(1);
     }
 
