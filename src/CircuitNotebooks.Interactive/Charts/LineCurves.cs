@@ -6,6 +6,9 @@ namespace CircuitNotebooks.Interactive.Charts;
 /// <summary>One named curve: y values aligned with the chart's shared x values.</summary>
 public sealed record CurveSeries(string Name, IReadOnlyList<double> Y, bool Dashed = false);
 
+/// <summary>One named curve with its own x values (points of a scaling curve, a fitted line).</summary>
+public sealed record XySeries(string Name, IReadOnlyList<double> X, IReadOnlyList<double> Y, bool Dashed = false, bool Markers = true);
+
 /// <summary>Curves over a shared x axis: similarity over checkpoints, faithfulness vs edge budget, training curves.</summary>
 public static class LineCurves
 {
@@ -17,6 +20,36 @@ public static class LineCurves
         AddCurves(chart, x, series, colorOffset: 0);
         PlotlyProps.Titles(chart.Layout, title, xTitle, yTitle);
         if (logX) PlotlyProps.Axis(chart.Layout, "xaxis")["type"] = "log";
+        PlotlyProps.Size(chart.Layout, 760, 440);
+        return chart;
+    }
+
+    /// <summary>Series with their own x values on logarithmic x and y axes (cost and memory against model size).</summary>
+    public static Chart LogLog(IReadOnlyList<XySeries> series, string title, string xTitle, string yTitle)
+    {
+        ArgumentNullException.ThrowIfNull(series);
+        if (series.Count == 0) throw new ArgumentException("at least one series is required", nameof(series));
+        var chart = new Chart();
+        for (var i = 0; i < series.Count; i++)
+        {
+            var s = series[i];
+            if (s.X.Count != s.Y.Count)
+                throw new ArgumentException($"series '{s.Name}' has {s.X.Count} x values but {s.Y.Count} y values", nameof(series));
+            var color = ChartColors.Series[i % ChartColors.Series.Length];
+            chart.Add(new JsonObject
+            {
+                ["type"] = "scatter",
+                ["mode"] = s.Markers ? "lines+markers" : "lines",
+                ["name"] = s.Name,
+                ["x"] = PlotlyProps.Numbers(s.X),
+                ["y"] = PlotlyProps.Numbers(s.Y),
+                ["line"] = new JsonObject { ["color"] = color, ["dash"] = s.Dashed ? "dash" : "solid" },
+                ["marker"] = new JsonObject { ["color"] = color },
+            });
+        }
+        PlotlyProps.Titles(chart.Layout, title, xTitle, yTitle);
+        PlotlyProps.Axis(chart.Layout, "xaxis")["type"] = "log";
+        PlotlyProps.Axis(chart.Layout, "yaxis")["type"] = "log";
         PlotlyProps.Size(chart.Layout, 760, 440);
         return chart;
     }

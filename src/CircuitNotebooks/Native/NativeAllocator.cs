@@ -38,27 +38,6 @@ public static class NativeAllocator
         return Retaining;
     }
 
-    /// <summary>
-    /// The opposite policy, for measuring memory: blocks of 64 KiB and more get their own memory maps and go back to
-    /// the OS when freed, so the process's resident memory follows what is allocated (at the price of a page fault per
-    /// 4 KiB touched). Under <see cref="RetainFreedMemory"/> the heap's high-water mark also counts fragmentation,
-    /// which grows with every repeated pass and differs between identical runs. False where the C library is not glibc.
-    /// </summary>
-    public static bool ReturnFreedMemory()
-    {
-        if (!OperatingSystem.IsLinux()) return false;
-        try
-        {
-            bool ok = mallopt(M_MMAP_THRESHOLD, 64 << 10) == 1 && mallopt(M_TRIM_THRESHOLD, 128 << 10) == 1;
-            if (ok) Retaining = false;
-            return ok;
-        }
-        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
-        {
-            return false;
-        }
-    }
-
     [DllImport("libc", EntryPoint = "mallopt")]
     private static extern int mallopt(int param, int value);
 }

@@ -6,15 +6,10 @@ using static TorchSharp.torch;
 
 namespace CircuitNotebooks.Cli.Tools;
 
-/// <summary>Ratios measured in one run on the same inputs (the performance targets of the engine).</summary>
+/// <summary>Ratios measured in one run on the same inputs (the performance targets of the engine), per-round medians with ranges.</summary>
 public sealed record ForwardBenchmarkResult(
     string Model, int Batch, int Positions, double HookedMs, double PlainMs, double CacheMs,
-    double ForwardGflops, double MatmulGflops)
-{
-    /// <summary>Target ≤ 1.05: hook points with nothing attached cost (almost) nothing.</summary>
-    public double HookOverhead => HookedMs / PlainMs;
-    public double CacheOverhead => CacheMs / PlainMs;
-}
+    double ForwardGflops, double MatmulGflops, Spread HookOverhead, Spread CacheOverhead);
 
 /// <summary>
 /// Forward with idle hook points vs the same computation as bare TorchSharp calls, a full activation cache, and
@@ -34,32 +29,18 @@ public static class ForwardBenchmark
         using var _ = no_grad();
         using var tokens = randint(0, cfg.DVocab, [batch, positions], dtype: ScalarType.Int64, generator: new Generator(1));
 
-        double Time(Action a)
-        {
-            for (int i = 0; i < 2; i++) a(); // warm-up
-            var best = double.MaxValue;
-            for (int i = 0; i < repeats; i++)
-            {
-                var sw = Stopwatch.StartNew();
-                a();
-                best = Math.Min(best, sw.Elapsed.TotalMilliseconds);
-            }
-            return best;
-        }
-
-        // Interleave the two forwards so machine noise hits both alike.
-        double hooked = double.MaxValue, plain = double.MaxValue;
-        for (int round = 0; round < 3; round++)
-        {
-            hooked = Math.Min(hooked, Time(() => { using var s = NewDisposeScope(); model.Forward(tokens); }));
-            plain = Math.Min(plain, Time(() => { using var s = NewDisposeScope(); PlainForward(model, tokens); }));
-        }
-        double cache = Time(() =>
-        {
-            using var s = NewDisposeScope();
-            var (_, c) = model.RunWithCache(tokens);
-            c.Dispose();
-        });
+        using var a = randn(batch * positions, cfg.DModel);
+        using var w = randn(cfg.DModel, cfg.DMlp);
+        // Each run is a few calls, so one round's time is not a single short forward's jitter.
+        Action Repeat(Action run) => () => { for (int i = 0; i < 3; i++) run(); };
+        var t = Spread.Time([
+            Repeat(() => { using var s = NewDisposeScope(); model.Forward(tokens); }),
+            Repeat(() => { using var s = NewDisposeScope(); PlainForward(model, tokens); }),
+            Repeat(() => { using var s = NewDisposeScope(); var (_, c) = model.RunWithCache(tokens); c.Dispose(); }),
+            Repeat(() => { using var s = NewDisposeScope(); a.matmul(w); }),
+        ], repeats);
+        double Ms(double[] seconds) => Spread.Of(seconds).Median / 3 * 1e3;
+        double hooked = Ms(t[0]), plain = Ms(t[1]), cache = Ms(t[2]), mm = Ms(t[3]);
 
         double perToken = 0;
         int d = cfg.DModel;
@@ -67,13 +48,10 @@ public static class ForwardBenchmark
         perToken += 2.0 * d * cfg.DVocab;
         double flops = perToken * batch * positions;
 
-        using var a = randn(batch * positions, d);
-        using var w = randn(d, cfg.DMlp);
-        double mm = Time(() => { using var s = NewDisposeScope(); a.matmul(w); });
         double mmFlops = 2.0 * batch * positions * d * cfg.DMlp;
 
         return new ForwardBenchmarkResult($"gpt2-like L{cfg.NLayers} d{d}", batch, positions, hooked, plain, cache,
-            flops / (hooked * 1e6), mmFlops / (mm * 1e6));
+            flops / (hooked * 1e6), mmFlops / (mm * 1e6), Spread.Ratio(t[0], t[1]), Spread.Ratio(t[2], t[1]));
     }
 
     /// <summary>The same GPT-2 forward as bare TorchSharp calls on the model's own parameters, with no hook points.</summary>

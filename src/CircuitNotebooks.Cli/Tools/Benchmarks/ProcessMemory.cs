@@ -1,13 +1,12 @@
 using System.Runtime.InteropServices;
-using CircuitNotebooks.Native;
 
 namespace CircuitNotebooks.Cli.Tools;
 
 /// <summary>
-/// Peak resident memory of a piece of work on Linux, measured with glibc set to return freed memory at once
-/// (<see cref="NativeAllocator.ReturnFreedMemory"/>) so the peak is what the work holds, not what a retaining heap
-/// has fragmented into; the allocator policy in force before is restored afterwards. The heap is trimmed and the
-/// high-water mark reset first, so what the work touches shows up as growth.
+/// Peak resident memory of a piece of work on Linux (the bench takes it in a fresh process whose glibc returns freed
+/// memory at once, see <see cref="MemoryProbe"/>; under a retaining heap it also counts fragmentation). glibc keeps freed blocks for reuse, and reuse of memory that is
+/// already resident does not raise the peak, so the heap is trimmed (free pages handed back with malloc_trim) before
+/// the high-water mark is reset; what the work then touches shows up as growth.
 /// </summary>
 public static class ProcessMemory
 {
@@ -17,10 +16,8 @@ public static class ProcessMemory
     public static long PeakGrowth(Action run)
     {
         if (!OperatingSystem.IsLinux() || !File.Exists(Status) || !File.Exists(ClearRefs)) { run(); return -1; }
-        bool retained = NativeAllocator.Retaining;
         try
         {
-            if (!NativeAllocator.ReturnFreedMemory()) { run(); return -1; }
             GC.Collect();
             GC.WaitForPendingFinalizers();
             Trim();
@@ -32,10 +29,6 @@ public static class ProcessMemory
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             return -1;
-        }
-        finally
-        {
-            if (retained) NativeAllocator.RetainFreedMemory();
         }
     }
 

@@ -23,6 +23,9 @@ public sealed record TrainingBenchmarkResult(
 {
     /// <summary>LoRA step time / full fine-tuning step time (target ≤ 0.8 at d_model ≥ 512).</summary>
     public double LoraToFullStepRatio => Lora.MedianStepSeconds / Full.MedianStepSeconds;
+    /// <summary>LoRA / full step time round by round (each round's median step): median and range over rounds.</summary>
+    public Spread LoraToFullPerRound { get; init; } = new(double.NaN, double.NaN, double.NaN, 0);
+    public Spread CircuitLoraToFullPerRound { get; init; } = new(double.NaN, double.NaN, double.NaN, 0);
     public double CircuitLoraToFullStepRatio => CircuitLora.MedianStepSeconds / Full.MedianStepSeconds;
 
     public override string ToString() =>
@@ -97,6 +100,7 @@ public static class TrainingBenchmarks
                 .WithLayerPlan(critical.Distinct().ToDictionary(l => l, _ => (o.CriticalRank, 2.0 * o.CriticalRank)), learningRate: 2e-5)),
         };
         var times = modes.Select(_ => new List<double>()).ToArray();
+        var roundTimes = modes.Select(_ => new double[o.Rounds]).ToArray(); // each round's median step, for per-round ratios
         var trainable = new long[modes.Length];
         for (int round = 0; round < o.Rounds; round++)
             for (int m = 0; m < modes.Length; m++)
@@ -107,6 +111,7 @@ public static class TrainingBenchmarks
                 var r = new Trainer(model, train, lora).Train(data, cancellationToken: cancellationToken);
                 var steps = r.StepSeconds.Skip(o.WarmupSteps).ToList();
                 times[m].AddRange(steps);
+                roundTimes[m][round] = Spread.Of(steps).Median;
                 progress?.Report($"round {round + 1}/{o.Rounds} {modes[m].Name}: {string.Join(", ", steps.Select(s => $"{s * 1000:F0}"))} ms/step");
             }
         long tokensPerStep = data.Sum(d => d.Length);
@@ -121,6 +126,10 @@ public static class TrainingBenchmarks
         var circ = Entry(2);
         return new TrainingBenchmarkResult(
             $"{cfg.Architecture} {cfg.NLayers}×{cfg.DModel} (d_mlp {cfg.DMlp}, vocab {cfg.DVocab})", baseParams,
-            o.BatchSize, o.SequenceLength, o.Rounds * o.StepsPerRound, get_num_threads(), model.Device.ToString(), full, loraEntry, circ);
+            o.BatchSize, o.SequenceLength, o.Rounds * o.StepsPerRound, get_num_threads(), model.Device.ToString(), full, loraEntry, circ)
+        {
+            LoraToFullPerRound = Spread.Ratio(roundTimes[1], roundTimes[0]),
+            CircuitLoraToFullPerRound = Spread.Ratio(roundTimes[2], roundTimes[0]),
+        };
     }
 }
