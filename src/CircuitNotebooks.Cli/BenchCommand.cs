@@ -142,7 +142,7 @@ internal static class BenchCommand
         view.AddRow("llama-3-8b (EXTRAPOLATED)", x.Edges.ToString("N0"), "", $"{Fmt(x.CpuSecondsPerExample, "F0")} here, " +
             $"{Fmt(x.GpuSecondsPerExample * 1000, "F0")} ms GPU*", "", "", $"{x.TokensPerPassIn80GB:N0} tok/pass in 80 GB*");
         ctx.Out.Write(view);
-        ctx.Out.MarkupLine(Markup.Escape($"* extrapolated from the fitted curve (s ∝ edges^{x.CostFit.B:F2}); GPU at an assumed " +
+        ctx.Out.MarkupLine(Markup.Escape($"* extrapolated with the cost model fitted to the measured shapes (forward FLOPs + edges × d_model terms); GPU at an assumed " +
             $"{ScaleExtrapolation.AssumedGpuGflops / 1000:F0} TFLOP/s bf16. Written {csvPath} and {htmlPath}."));
         return 0;
     }

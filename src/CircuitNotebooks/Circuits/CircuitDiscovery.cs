@@ -30,6 +30,8 @@ public sealed record DiscoveryOptions
     public string? Label { get; init; }
     /// <summary>Task name stored in the circuit's metadata (set by the task-name overload).</summary>
     public string? Task { get; init; }
+    /// <summary>Most tokens one scoring pass runs (bounds peak memory; same scores), see <see cref="AttributionOptions.MaxTokensPerPass"/>.</summary>
+    public int? MaxTokensPerPass { get; init; }
     /// <summary>Reports attribution progress (examples done).</summary>
     public IProgress<int>? Progress { get; init; }
     public CancellationToken Cancellation { get; init; }
@@ -103,6 +105,7 @@ public static class CircuitDiscovery
         var scores = EdgeAttribution.Compute(model, batches, new AttributionOptions
         {
             Method = options.Method, Steps = options.Steps, Progress = options.Progress, Cancellation = options.Cancellation,
+            MaxTokensPerPass = options.MaxTokensPerPass,
         });
         var all = scores.ToCircuit(new CircuitMetadata
         {

@@ -84,8 +84,9 @@ public sealed partial class HookedTransformer
             else
             {
                 double std = name.EndsWith("W_O") || name.EndsWith("W_out") ? outStd : initRange;
-                using var r = randn(p.shape, dtype: ScalarType.Float32, generator: gen) * std;
-                p.copy_(r.to(p.dtype).to(p.device));
+                // Every temporary freed now: left to the finalizer, a 1.4B model's draws would double its memory.
+                using var scope = NewDisposeScope();
+                p.copy_((randn(p.shape, dtype: ScalarType.Float32, generator: gen) * std).to(p.dtype).to(p.device));
             }
         }
         return this;

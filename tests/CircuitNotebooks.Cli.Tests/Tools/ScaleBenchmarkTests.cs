@@ -19,36 +19,41 @@ public class ScaleBenchmarkTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void PowerFitRecoversAnExactPowerLaw()
+    public void CostModelRecoversExactForwardAndContractionTerms()
     {
-        double[] x = [10, 100, 1000, 5000];
-        var fit = PowerFit.Of(x, x.Select(v => 3 * Math.Pow(v, 1.7)).ToArray());
-        Assert.Equal(3, fit.A, 6);
-        Assert.Equal(1.7, fit.B, 9);
-        Assert.Throws<ArgumentException>(() => PowerFit.Of([1.0], [2.0]));
+        (double, double, double)[] pts = [(1e9, 3e7, 0), (4e9, 4e8, 0), (1.1e10, 3.8e9, 0)];
+        var exact = pts.Select(p => (p.Item1, p.Item2, 2e-10 * p.Item1 + 5e-10 * p.Item2)).ToList();
+        var fit = CostModel.Fit(exact);
+        Assert.Equal(2e-10, fit.A, 15);
+        Assert.Equal(5e-10, fit.B, 15);
+        Assert.Throws<ArgumentException>(() => CostModel.Fit([(1.0, 1.0, 1.0)]));
     }
 
     [Fact]
     public void TheExtrapolationUsesLlama3sClosedFormShape()
     {
-        // Two synthetic measured shapes with seconds = 1e-6 · edges: the fit must recover it and apply it to Llama-3-8B,
-        // whose graph (32 layers, 32 query heads) has n_fwd = 1 + 32·33 and n_bwd = 32·(3·32 + 1) + 1.
-        var rows = new[] { Row(ScaleShape.Pythia70M, edges: 10_000), Row(ScaleShape.Pythia160M, edges: 40_000) };
+        // Three synthetic shapes whose seconds per example are exactly 1e-10 per forward FLOP + 3e-10 per edge·d_model·token:
+        // the extrapolation must apply that to Llama-3-8B, whose graph (32 layers, 32 query heads) has n_fwd = 1 + 32·33
+        // and n_bwd = 32·(3·32 + 1) + 1.
+        var rows = new[] { Row(ScaleShape.Pythia70M, 3_580), Row(ScaleShape.Pythia160M, 32_347), Row(ScaleShape.Pythia410M, 231_493) };
         var x = ScaleReport.Extrapolate(rows);
         Assert.Equal(1 + 32 * 33, x.NFwd);
         Assert.Equal(32 * (3 * 32 + 1) + 1, x.NBwd);
         Assert.Equal(8_030_261_248, x.Parameters); // Llama-3-8B's published count
-        Assert.Equal(1.0, x.CostFit.B, 9);
-        Assert.Equal(1e-6 * x.Edges, x.CpuSecondsPerExample, 6);
+        var llama = ScaleShape.Llama3_8B;
+        double expected = 1e-10 * ScaleShape.ForwardFlopsPerToken(llama, 16) * 16 + 3e-10 * (double)x.Edges * 4096 * 16;
+        Assert.Equal(1, x.CpuSecondsPerExample / expected, 9);
         Assert.Equal(x.CpuSecondsPerExample * x.CpuGflops / ScaleExtrapolation.AssumedGpuGflops, x.GpuSecondsPerExample, 12);
         Assert.Equal((double)x.NFwd * 4096 * 2, x.DeltaBytesPerToken);
     }
 
     private static ScaleRow Row(ScaleShape shape, long edges)
     {
+        var cfg = shape.ToConfig();
+        double seconds = 1e-10 * ScaleShape.ForwardFlopsPerToken(cfg, 16) * 16 + 3e-10 * (double)edges * cfg.DModel * 16;
         var one = Spread.Of([1.0]);
-        return new ScaleRow(shape.Name, shape.ToConfig(), 1, shape.Layers, shape.DModel, edges, 1, 1, 1, 16, 1e9, Spread.Of([0.1]), one,
-            Spread.Of([1e-6 * edges]), one, one, one, 1000, [(16, 2e6, 1e6), (32, 4e6, 2e6)]);
+        return new ScaleRow(shape.Name, cfg, 1, shape.Layers, shape.DModel, edges, 1, 1, 1, 16, ScaleShape.ForwardFlopsPerToken(cfg, 16),
+            Spread.Of([0.1]), one, Spread.Of([seconds]), one, one, one, 1000, [(16, 2e6, 1e6), (32, 4e6, 2e6)]);
     }
 
     [Fact]

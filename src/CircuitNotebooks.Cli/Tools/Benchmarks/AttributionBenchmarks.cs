@@ -1,5 +1,6 @@
 using CircuitNotebooks.Circuits;
 using CircuitNotebooks.Circuits.Attribution;
+using CircuitNotebooks.Hooks;
 using CircuitNotebooks.Models;
 using CircuitNotebooks.Patching;
 using TorchSharp;
@@ -98,12 +99,18 @@ public static class AttributionBenchmarks
     /// <summary>Peak growth in bytes, NaN where it cannot be measured (no /proc, not glibc).</summary>
     internal static double Peak(Action run) => ProcessMemory.PeakGrowth(run) is var b and >= 0 ? b : double.NaN;
 
-    /// <summary>One plain forward and a backward through every layer (to the token embeddings), no weight gradients.</summary>
+    /// <summary>
+    /// One plain forward (full logits, as the model normally runs) and a backward through every layer to the embedded
+    /// input, which is made a leaf: no weight gradients, and not the embedding table's (a dense d_vocab × d_model
+    /// gradient would inflate both the time and the memory of the baseline at large vocabularies).
+    /// </summary>
     internal static void ForwardBackward(HookedTransformer model, AttributionBatch batch)
     {
         using var s = NewDisposeScope();
         using var _ = enable_grad();
-        var logits = model.Forward(batch.Clean, batch.AttentionMask);
-        autograd.grad([batch.Metric.Mean(logits)], [model.embed_W_E]);
+        Tensor? input = null;
+        var logits = model.RunWithHooks(batch.Clean, [("blocks.0.hook_resid_pre", (act, h) =>
+            input = act.detach().requires_grad_(true).MoveToOuterDisposeScope())], batch.AttentionMask);
+        autograd.grad([batch.Metric.Mean(logits)], [input!]);
     }
 }

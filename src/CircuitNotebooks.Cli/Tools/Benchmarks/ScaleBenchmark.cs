@@ -51,6 +51,9 @@ public sealed record ScaleRow(
     public int Tokens => Rows * Positions;
     public double EapIgSecondsPerExample => EapIgSeconds.Median / Rows;
     public double ForwardGflops => ForwardFlopsPerToken * Tokens / ForwardSeconds.Median / 1e9;
+    /// <summary>Share of a plain forward's FLOPs spent unembedding every position; scoring and faithfulness unembed
+    /// only the answer position, which is why their ratios to plain forwards fall at large vocabularies.</summary>
+    public double UnembedShare => 2.0 * Config.DModel * Config.DVocab / ForwardFlopsPerToken;
     /// <summary>Scoring peak / (2 × Δ buffer + plain forward+backward peak) at the largest measured batch.</summary>
     public double MemoryRatio
     {
@@ -97,17 +100,18 @@ public static class ScaleBenchmark
     private static ScaleRow Measure(ScaleShape shape, ScaleOptions o, IProgress<string>? progress, CancellationToken ct)
     {
         var cfg = shape.ToConfig();
+        // Memory first, in its own process, while this one holds no model: two copies of the largest shape's weights
+        // would not fit a 24 GB machine.
+        progress?.Report($"{shape.Name}: peak memory at {o.Rows} and {2 * o.Rows} rows × {o.Positions} tokens (child process)");
+        int[] sizes = [o.Rows, 2 * o.Rows];
+        var spec = new MemoryProbeSpec(cfg, sizes, o.Positions, Steps: 1, Rounds: 1); // the peak is per pass, so EAP's one step shows it
+        var m = o.MemoryInChildProcess ? MemoryProbe.RunIsolated(spec, ct) : MemoryProbe.Measure(spec);
+        var memory = sizes.Select((rows, i) => (rows * o.Positions, m?.Scoring[i][0] ?? double.NaN, m?.ForwardBackward[i][0] ?? double.NaN)).ToList();
+
         progress?.Report($"{shape.Name}: initialising {cfg.NLayers}×{cfg.DModel} (random weights, f32)");
         using var model = HookedTransformer.Create(cfg, seed: 0);
         var g = CircuitGraph.FromConfig(cfg);
         var options = new AttributionOptions { Method = AttributionMethod.EapIgInputs, Steps = o.Steps, Cancellation = ct };
-
-        // The peak is per pass (every step is one forward + backward), so EAP's single step shows it.
-        progress?.Report($"{shape.Name}: peak memory at {o.Rows} and {2 * o.Rows} rows × {o.Positions} tokens (child process)");
-        int[] sizes = [o.Rows, 2 * o.Rows];
-        var spec = new MemoryProbeSpec(cfg, sizes, o.Positions, Steps: 1, Rounds: 1);
-        var m = o.MemoryInChildProcess ? MemoryProbe.RunIsolated(spec, ct) : MemoryProbe.Measure(spec);
-        var memory = sizes.Select((rows, i) => (rows * o.Positions, m?.Scoring[i][0] ?? double.NaN, m?.ForwardBackward[i][0] ?? double.NaN)).ToList();
 
         var batch = RandomBatch(cfg, o.Rows, o.Positions, seed: 3);
         progress?.Report($"{shape.Name}: circuit for the faithfulness timing");

@@ -7,25 +7,39 @@ using CircuitNotebooks.Models;
 
 namespace CircuitNotebooks.Cli.Tools;
 
-/// <summary>y = A · x^B, fitted by least squares on log x, log y.</summary>
-public sealed record PowerFit(double A, double B)
+/// <summary>
+/// Seconds per example of EAP-IG = A · (forward FLOPs per example) + B · (edges × d_model × positions): the plain
+/// forwards and backwards grow with the parameters, the edge contraction with edges × d_model per token. Fitted by
+/// least squares on the measured shapes (relative errors, so small and large shapes weigh alike).
+/// </summary>
+public sealed record CostModel(double A, double B)
 {
-    public double At(double x) => A * Math.Pow(x, B);
+    public static double ForwardTerm(ModelConfig c, int positions) => ScaleShape.ForwardFlopsPerToken(c, positions) * positions;
+    public static double ContractionTerm(long edges, ModelConfig c, int positions) => (double)edges * c.DModel * positions;
 
-    public static PowerFit Of(IReadOnlyList<double> x, IReadOnlyList<double> y)
+    public double At(double forward, double contraction) => A * forward + B * contraction;
+
+    public static CostModel Fit(IReadOnlyList<(double Forward, double Contraction, double Seconds)> points)
     {
-        var pts = x.Zip(y).Where(p => p.First > 0 && p.Second > 0 && double.IsFinite(p.Second)).Select(p => (Math.Log(p.First), Math.Log(p.Second))).ToArray();
-        if (pts.Length < 2) throw new ArgumentException("A power-law fit needs at least two measured points.");
-        double mx = pts.Average(p => p.Item1), my = pts.Average(p => p.Item2);
-        double sxx = pts.Sum(p => (p.Item1 - mx) * (p.Item1 - mx));
-        double b = sxx == 0 ? 0 : pts.Sum(p => (p.Item1 - mx) * (p.Item2 - my)) / sxx;
-        return new PowerFit(Math.Exp(my - b * mx), b);
+        if (points.Count < 2) throw new ArgumentException("The cost model needs at least two measured shapes.");
+        // Minimise Σ ((A f + B c) / t − 1)²: normal equations of the rows (f/t, c/t) against 1.
+        double ff = 0, fc = 0, cc = 0, f1 = 0, c1 = 0;
+        foreach (var (f, c, t) in points)
+        {
+            double x = f / t, y = c / t;
+            ff += x * x; fc += x * y; cc += y * y; f1 += x; c1 += y;
+        }
+        double det = ff * cc - fc * fc;
+        double a = det == 0 ? 0 : (f1 * cc - c1 * fc) / det, b = det == 0 ? 0 : (c1 * ff - f1 * fc) / det;
+        if (a >= 0 && b >= 0) return new CostModel(a, b);
+        // A negative term has no physical meaning: keep the forward term alone.
+        return new CostModel(f1 / ff, 0);
     }
 }
 
 /// <summary>What the measured scaling says about Llama-3-8B, on this machine and on a GPU. Every number here is an extrapolation.</summary>
 public sealed record ScaleExtrapolation(
-    long Edges, int NFwd, int NBwd, long Parameters, PowerFit CostFit, double CpuSecondsPerExample, double CpuGflops,
+    long Edges, int NFwd, int NBwd, long Parameters, CostModel Cost, double CpuSecondsPerExample, double CpuGflops,
     double GpuSecondsPerExample, double DeltaBytesPerToken, double ForwardBackwardBytesPerToken, double WeightBytes, long TokensPerPassIn80GB)
 {
     /// <summary>Assumed sustained GPU throughput for the GPU column: an H100/H200-class card in bf16 at about 40 % of its
@@ -41,8 +55,10 @@ public static class ScaleReport
     {
         var cfg = ScaleShape.Llama3_8B;
         var g = CircuitGraph.FromConfig(cfg);
-        var cost = PowerFit.Of(rows.Select(r => (double)r.Edges).ToList(), rows.Select(r => r.EapIgSecondsPerExample).ToList());
-        double cpu = cost.At(g.EdgeCount);
+        int positions = rows[0].Positions;
+        var cost = CostModel.Fit(rows.Select(r => (CostModel.ForwardTerm(r.Config, r.Positions), CostModel.ContractionTerm(r.Edges, r.Config, r.Positions),
+            r.EapIgSecondsPerExample)).ToList());
+        double cpu = cost.At(CostModel.ForwardTerm(cfg, positions), CostModel.ContractionTerm(g.EdgeCount, cfg, positions));
         double cpuGflops = rows[^1].ForwardGflops;
         // Plain forward + backward bytes per token against a proxy of the activations a layer saves per token.
         double Proxy(ModelConfig c) => c.NLayers * (4.0 * c.DModel + (c.GatedMlp ? 3 : 2) * c.DMlp);
@@ -71,7 +87,7 @@ public static class ScaleReport
     public static Table ToTable(IReadOnlyList<ScaleRow> rows, ScaleExtrapolation x)
     {
         var t = new Table([
-            "kind", "shape", "parameters", "layers", "d_model", "n_fwd", "n_bwd", "edges", "tokens", "forward_gflop_per_token",
+            "kind", "shape", "parameters", "layers", "d_model", "n_fwd", "n_bwd", "edges", "tokens", "forward_gflop_per_token", "unembed_flop_share",
             "forward_ms", "forward_gflops", "fwd_bwd_ms", "eapig_s_per_example", "eapig_ratio", "eapig_ratio_min", "eapig_ratio_max",
             "faithfulness_ratio", "faithfulness_ratio_min", "faithfulness_ratio_max", "delta_bytes_per_token",
             "tokens_small", "scoring_peak_mib_small", "fwd_bwd_peak_mib_small", "tokens_large", "scoring_peak_mib_large",
@@ -82,7 +98,7 @@ public static class ScaleReport
         {
             var (t0, s0, f0) = r.Memory[0];
             var (t1, s1, f1) = r.Memory[^1];
-            t.Add("measured", r.Shape, r.Parameters, r.Layers, r.DModel, r.NFwd, r.NBwd, r.Edges, r.Tokens, r.ForwardFlopsPerToken / 1e9,
+            t.Add("measured", r.Shape, r.Parameters, r.Layers, r.DModel, r.NFwd, r.NBwd, r.Edges, r.Tokens, r.ForwardFlopsPerToken / 1e9, r.UnembedShare,
                 r.ForwardSeconds.Median * 1e3, r.ForwardGflops, r.ForwardBackwardSeconds.Median * 1e3, r.EapIgSecondsPerExample,
                 r.EapIgRatio.Median, r.EapIgRatio.Min, r.EapIgRatio.Max, r.FaithfulnessRatio.Median, r.FaithfulnessRatio.Min,
                 r.FaithfulnessRatio.Max, r.DeltaBytesPerToken, t0, s0 / MiB, f0 / MiB, t1, s1 / MiB, f1 / MiB,
@@ -90,10 +106,10 @@ public static class ScaleReport
         }
         var cfg = ScaleShape.Llama3_8B;
         t.Add("extrapolated (bf16; CPU = this machine)", "llama-3-8b", x.Parameters, cfg.NLayers, cfg.DModel, x.NFwd, x.NBwd, x.Edges, null,
-            ScaleShape.ForwardFlopsPerToken(cfg, rows[0].Positions) / 1e9, null, null, null, x.CpuSecondsPerExample, null, null, null, null, null, null,
+            ScaleShape.ForwardFlopsPerToken(cfg, rows[0].Positions) / 1e9, null, null, null, null, x.CpuSecondsPerExample, null, null, null, null, null, null,
             x.DeltaBytesPerToken, null, null, null, null, null, null, null, null);
         t.Add($"extrapolated (bf16; GPU at {ScaleExtrapolation.AssumedGpuGflops / 1000:F0} TFLOP/s)", "llama-3-8b", x.Parameters, cfg.NLayers,
-            cfg.DModel, x.NFwd, x.NBwd, x.Edges, null, ScaleShape.ForwardFlopsPerToken(cfg, rows[0].Positions) / 1e9, null,
+            cfg.DModel, x.NFwd, x.NBwd, x.Edges, null, ScaleShape.ForwardFlopsPerToken(cfg, rows[0].Positions) / 1e9, null, null,
             ScaleExtrapolation.AssumedGpuGflops, null, x.GpuSecondsPerExample, null, null, null, null, null, null, x.DeltaBytesPerToken,
             null, null, null, null, null, null, null, null);
         return t;
@@ -105,17 +121,21 @@ public static class ScaleReport
         report.Paragraph($"Measured on this machine ({machine}): random-initialised GPT-NeoX models with Pythia's shapes, f32, a batch of " +
             $"{rows[0].Rows}×{rows[0].Positions} random tokens (corrupted rows differ in one token), EAP-IG over inputs with m = 5. " +
             "Times are medians of interleaved rounds (ranges in the CSV). Memory is the peak resident growth of one scoring call and of " +
-            "one plain forward + backward, measured with glibc returning freed memory at once, at two batch sizes.");
+            "one plain forward + backward (to the embedded input), each in a fresh process with glibc returning freed memory at once, " +
+            "at two batch sizes. A plain forward unembeds every position (unembed_flop_share of its FLOPs); EAP-IG and faithfulness " +
+            "unembed only the answer position, so their ratios to plain forwards drop at large vocabularies.");
         report.Table(ToTable(rows, x));
 
-        var fitX = new List<double> { rows.Min(r => (double)r.Edges), x.Edges };
+        var edges = rows.Select(r => (double)r.Edges).ToList();
         report.Chart(LineCurves.LogLog([
-            new XySeries("measured: EAP-IG(m=5) s / example", rows.Select(r => (double)r.Edges).ToList(), rows.Select(r => r.EapIgSecondsPerExample).ToList()),
-            new XySeries($"fit s = {x.CostFit.A:G3} · edges^{x.CostFit.B:F2}, extended to Llama-3-8B (EXTRAPOLATION)", fitX,
-                fitX.Select(x.CostFit.At).ToList(), Dashed: true, Markers: false),
-            new XySeries("plain forward s / example (measured)", rows.Select(r => (double)r.Edges).ToList(),
-                rows.Select(r => r.ForwardSeconds.Median / r.Rows).ToList()),
-        ], "Cost against the number of edges (this machine)", "edges (n_fwd × n_bwd, real)", "seconds per example"));
+            new XySeries("measured: EAP-IG(m=5) s / example", edges, rows.Select(r => r.EapIgSecondsPerExample).ToList()),
+            new XySeries("cost model fitted to the measured shapes", edges,
+                rows.Select(r => x.Cost.At(CostModel.ForwardTerm(r.Config, r.Positions), CostModel.ContractionTerm(r.Edges, r.Config, r.Positions))).ToList(),
+                Dashed: true),
+            new XySeries("Llama-3-8B on this machine (EXTRAPOLATION)", [rows[^1].Edges, x.Edges], [rows[^1].EapIgSecondsPerExample, x.CpuSecondsPerExample],
+                Dashed: true),
+            new XySeries("plain forward s / example (measured)", edges, rows.Select(r => r.ForwardSeconds.Median / r.Rows).ToList()),
+        ], "Cost against the number of edges (this machine)", "edges (real)", "seconds per example"));
 
         var memory = new List<XySeries>();
         foreach (var r in rows)
@@ -130,7 +150,8 @@ public static class ScaleReport
         report.Section("Extrapolation to Llama-3-8B (not measured)");
         report.Paragraph(string.Join(" ", [
             $"EXTRAPOLATION. Llama-3-8B's graph has n_fwd = {x.NFwd}, n_bwd = {x.NBwd} and {x.Edges:N0} edges ({x.Parameters / 1e9:F2} B parameters).",
-            $"The fitted cost curve (exponent {x.CostFit.B:F2} in edges) gives {x.CpuSecondsPerExample:F0} s per example of EAP-IG(m=5) at {rows[0].Positions} tokens on this machine.",
+            $"The cost model fitted to the measured shapes (seconds per example = {x.Cost.A:G3} × forward FLOPs + {x.Cost.B:G3} × edges·d_model·tokens)",
+            $"gives {x.CpuSecondsPerExample:F0} s per example of EAP-IG(m=5) at {rows[0].Positions} tokens on this machine.",
             $"Scaled by this machine's measured forward throughput ({x.CpuGflops:F0} GFLOP/s) to an assumed {ScaleExtrapolation.AssumedGpuGflops / 1000:F0} TFLOP/s on an",
             $"H100/H200-class GPU in bf16, that is about {x.GpuSecondsPerExample * 1000:F0} ms per example, if the work stays compute-bound.",
             $"Memory in bf16: weights {x.WeightBytes / 1e9:F1} GB; the corrupt − clean buffer is {x.DeltaBytesPerToken / 1e6:F2} MB per token (exact, n_fwd × d_model × 2 bytes);",
