@@ -67,6 +67,8 @@ public static class ForwardBenchmark
         Tensor Ln(Tensor t, Norm n) => nn.functional.layer_norm(t, [d], n.w, n.b, cfg.NormEps);
         foreach (var blk in model.Blocks)
         {
+            // Each layer's intermediates freed when it ends, as the hooked forward does.
+            using var layer = NewDisposeScope();
             var a = blk.attn;
             var n1 = Ln(x, blk.ln1);
             var q = (n1.matmul(a.W_Q.permute(1, 0, 2).reshape(d, h * dh)) + a.b_Q!.reshape(-1)).reshape(b, p, h, dh).permute(0, 2, 1, 3);
@@ -77,7 +79,7 @@ public static class ForwardBenchmark
             x = x + z.matmul(a.W_O.reshape(h * dh, d)) + a.b_O!;
             var m = blk.mlp;
             var pre = Ln(x, blk.ln2).matmul(m.W_in) + m.b_in!;
-            x = x + Mlp.Activate(pre, cfg.Act).matmul(m.W_out) + m.b_out!;
+            x = (x + Mlp.Activate(pre, cfg.Act).matmul(m.W_out) + m.b_out!).MoveToOuterDisposeScope();
         }
         return Ln(x, model.ln_final).matmul(model.unembed_W_U) + model.unembed_b_U;
     }
