@@ -3,6 +3,7 @@ using CircuitNotebooks.Circuits.Attribution;
 using CircuitNotebooks.Cli.Infrastructure;
 using CircuitNotebooks.FineTuning;
 using CircuitNotebooks.Models;
+using CircuitNotebooks.Cli.Reproduce;
 using CircuitNotebooks.Cli.Tools;
 using CircuitNotebooks.Native;
 using CircuitNotebooks.Patching;
@@ -45,7 +46,7 @@ internal static class BenchCommand
             { quick, csv, rounds, only, scale, shapes, output, probe };
         CommandAction.Set(cmd, ctx, verbose, (p, ct) =>
         {
-            if (p.GetValue(probe) is { } spec) return MemoryProbe.Main(spec, Console.Out);
+            if (p.GetValue(probe) is { } spec) return MemoryProbe.RunChild(spec, Console.Out);
             bool q = p.GetValue(quick);
             int n = p.GetValue(rounds) is > 0 and var r ? r : q ? 3 : 5;
             if (p.GetValue(scale))
@@ -127,7 +128,7 @@ internal static class BenchCommand
         SpectreReporter.Run(ctx.Out, null, rep =>
         {
             using (rep.Phase($"scale: {string.Join(", ", shapes.Select(s => s.Name))}", 1))
-                rows = ScaleBenchmark.Run(options, new Progress<string>(m => ctx.Out.MarkupLine(Markup.Escape("  " + m))), ct);
+                rows = ScaleBenchmark.Run(options, new SyncProgress<string>(m => ctx.Out.MarkupLine(Markup.Escape("  " + m))), ct);
             return 0;
         });
         var x = ScaleReport.Extrapolate(rows);

@@ -35,17 +35,7 @@ public static class LineCurves
             var s = series[i];
             if (s.X.Count != s.Y.Count)
                 throw new ArgumentException($"series '{s.Name}' has {s.X.Count} x values but {s.Y.Count} y values", nameof(series));
-            var color = ChartColors.Series[i % ChartColors.Series.Length];
-            chart.Add(new JsonObject
-            {
-                ["type"] = "scatter",
-                ["mode"] = s.Markers ? "lines+markers" : "lines",
-                ["name"] = s.Name,
-                ["x"] = PlotlyProps.Numbers(s.X),
-                ["y"] = PlotlyProps.Numbers(s.Y),
-                ["line"] = new JsonObject { ["color"] = color, ["dash"] = s.Dashed ? "dash" : "solid" },
-                ["marker"] = new JsonObject { ["color"] = color },
-            });
+            chart.Add(Line(s.Name, s.X, s.Y, ChartColors.Series[i % ChartColors.Series.Length], s.Dashed, s.Markers));
         }
         PlotlyProps.Titles(chart.Layout, title, xTitle, yTitle);
         PlotlyProps.Axis(chart.Layout, "xaxis")["type"] = "log";
@@ -53,6 +43,17 @@ public static class LineCurves
         PlotlyProps.Size(chart.Layout, 760, 440);
         return chart;
     }
+
+    private static JsonObject Line(string name, IReadOnlyList<double> x, IReadOnlyList<double> y, string color, bool dashed, bool markers) => new()
+    {
+        ["type"] = "scatter",
+        ["mode"] = markers ? "lines+markers" : "lines",
+        ["name"] = name,
+        ["x"] = PlotlyProps.Numbers(x),
+        ["y"] = PlotlyProps.Numbers(y),
+        ["line"] = new JsonObject { ["color"] = color, ["dash"] = dashed ? "dash" : "solid" },
+        ["marker"] = new JsonObject { ["color"] = color },
+    };
 
     private static void AddCurves(Chart chart, IReadOnlyList<double> x, IReadOnlyList<CurveSeries> series, int colorOffset,
                                   string? xAxis = null, string? yAxis = null)
@@ -65,17 +66,7 @@ public static class LineCurves
             var s = series[i];
             if (s.Y.Count != x.Count)
                 throw new ArgumentException($"series '{s.Name}' has {s.Y.Count} values but x has {x.Count}", nameof(series));
-            var color = ChartColors.Series[(i + colorOffset) % ChartColors.Series.Length];
-            var trace = new JsonObject
-            {
-                ["type"] = "scatter",
-                ["mode"] = "lines+markers",
-                ["name"] = s.Name,
-                ["x"] = PlotlyProps.Numbers(x),
-                ["y"] = PlotlyProps.Numbers(s.Y),
-                ["line"] = new JsonObject { ["color"] = color, ["dash"] = s.Dashed ? "dash" : "solid" },
-                ["marker"] = new JsonObject { ["color"] = color },
-            };
+            var trace = Line(s.Name, x, s.Y, ChartColors.Series[(i + colorOffset) % ChartColors.Series.Length], s.Dashed, markers: true);
             if (xAxis != null) trace["xaxis"] = xAxis;
             if (yAxis != null) trace["yaxis"] = yAxis;
             chart.Add(trace);

@@ -184,9 +184,7 @@ public static class ActivationPatching
             for (int i = 0; i < g; i++) values[i] = metric.Evaluate(per[i]);
             return values;
         }
-        long d = resid.shape[2];
-        var at = metric.AnswerPositions(p, resid.device).repeat(g).view(g * b, 1, 1).expand(g * b, 1, d);
-        var answer = model.Unembed(model.ln_final.Forward(resid.gather(1, at))).reshape(g, b, -1);
+        var answer = metric.UnembedAtAnswers(model, resid, g).reshape(g, b, -1);
         var means = stack(Enumerable.Range(0, g).Select(i => metric.PerExampleAtAnswer(answer[i]).mean()).ToArray())
             .to_type(ScalarType.Float64).cpu().data<double>().ToArray();
         return means;

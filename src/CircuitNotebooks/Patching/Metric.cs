@@ -1,3 +1,4 @@
+using CircuitNotebooks.Models;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -48,6 +49,25 @@ public sealed class Metric
             throw new ArgumentException(
                 $"Metric '{Name}' expects answer logits [{BatchSize}, vocab], got [{string.Join(", ", answerLogits.shape)}].", nameof(answerLogits));
         return _ofAnswerLogits(answerLogits);
+    }
+
+    /// <summary>
+    /// ln_final and the unembedding at each row's answer position only, from final residuals [copies·b, p, d] that hold
+    /// <paramref name="copies"/> stacked copies of this metric's rows: [copies·b, V]. Every metric reads just these
+    /// logits, and the full [b, p, V] block is the largest activation of a forward at large vocabularies.
+    /// </summary>
+    internal Tensor UnembedAtAnswers(HookedTransformer model, Tensor resid, int copies = 1)
+    {
+        long b = resid.shape[0], p = resid.shape[1], d = resid.shape[2];
+        var at = AnswerPositions(p, resid.device).repeat(copies).view(b, 1, 1).expand(b, 1, d);
+        return model.Unembed(model.ln_final.Forward(resid.gather(1, at))).squeeze(1);
+    }
+
+    /// <summary>Batch mean of <see cref="PerExampleAtAnswer"/> as a double (no autograd).</summary>
+    internal double EvaluateAtAnswer(Tensor answerLogits)
+    {
+        using var scope = NewDisposeScope();
+        return PerExampleAtAnswer(answerLogits).mean().to_type(ScalarType.Float64).item<double>();
     }
 
     /// <summary>Batch mean of <see cref="PerExample"/> as a 0-d tensor (differentiable).</summary>

@@ -28,9 +28,6 @@ public sealed record AttributionBenchmarkResult(
     /// <summary>Activation patching of every head (hook_z, all positions): naive per-cell loop time / batched time.</summary>
     Spread HeadPatchingSpeedup)
 {
-    /// <summary>The bound the memory ratio is taken against, from the medians.</summary>
-    public double MemoryBoundBytes => 2.0 * DeltaBytes + ForwardBackwardPeakBytes.Median;
-
     public override string ToString() =>
         $"forward {ForwardSeconds.Median * 1e3:F1} ms, backward {BackwardSeconds.Median * 1e3:F1} ms; EAP-IG ratio {EapIgRatio} (≤1.3); " +
         $"faithfulness ratio {FaithfulnessRatio} (≤1.5); scoring peak {ScoringPeakBytes.Median / 1048576.0:F1} MiB, Δ buffer " +
@@ -58,26 +55,7 @@ public static class AttributionBenchmarks
         var bounds = fbPeak.Select(f => 2.0 * delta + f).ToList();
 
         progress?.Report("time: forward, backward, EAP-IG, faithfulness");
-        // The paper's budget: the top 5 % of edges by |EAP-IG score| on this batch.
-        var circuit = CircuitSelection.TopN(EdgeAttribution.Compute(model, batch, options).ToCircuit(), Math.Max(1, g.EdgeCount / 20));
-        using var eval = new FaithfulnessEvaluator(model, batch);
-        // Short runs (a forward is tens of ms, and single calls move by ±50 % on a shared 2-core VM) are timed as
-        // `Calls` back-to-back calls per round; EAP-IG is long enough on its own.
-        const int Calls = 3;
-        Action Repeat(Action run) => () => { for (int i = 0; i < Calls; i++) run(); };
-        var runs = new List<Action>
-        {
-            Repeat(() => { using var s = NewDisposeScope(); using var _ = no_grad(); model.Forward(batch.Clean, batch.AttentionMask); }),
-            Repeat(() => { using var s = NewDisposeScope(); using var _ = enable_grad(); model.Forward(batch.Clean, batch.AttentionMask); }),
-            Repeat(() => ForwardBackward(model, batch)),
-            () => EdgeAttribution.Compute(model, batch, options),
-            Repeat(() => eval.Evaluate(circuit)),
-        };
-        var t = Spread.Time(runs, rounds);
-        double[] PerCall(double[] x) => x.Select(v => v / Calls).ToArray();
-        double[] forward = PerCall(t[0]), forwardGrad = PerCall(t[1]), forwardBackward = PerCall(t[2]), ig = t[3], faith = PerCall(t[4]);
-        var backward = forwardBackward.Zip(forwardGrad, (fb, f) => Math.Max(0, fb - f)).ToArray();
-        var igExpected = forward.Zip(backward, (f, b) => (m + 2) * f + m * b).ToArray();
+        var t = AttributionTimings.Measure(model, batch, options, rounds, calls: 3);
 
         var speedup = new Spread(double.NaN, double.NaN, double.NaN, 0);
         if (headPatching)
@@ -92,8 +70,7 @@ public static class AttributionBenchmarks
             speedup = Spread.Ratio(p[0], p[1]);
         }
 
-        return new AttributionBenchmarkResult(Spread.Of(forward), Spread.Of(backward), Spread.Ratio(ig, igExpected),
-            Spread.Ratio(faith, forward), Spread.Of(scoringPeak), Spread.Of(fbPeak), delta, Spread.Ratio(scoringPeak, bounds), speedup);
+        return new AttributionBenchmarkResult(Spread.Of(t.Forward), Spread.Of(t.Backward), t.EapIgRatio, t.FaithfulnessRatio, Spread.Of(scoringPeak), Spread.Of(fbPeak), delta, Spread.Ratio(scoringPeak, bounds), speedup);
     }
 
     /// <summary>Peak growth in bytes, NaN where it cannot be measured (no /proc, not glibc).</summary>

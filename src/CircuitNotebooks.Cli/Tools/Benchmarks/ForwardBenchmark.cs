@@ -32,14 +32,14 @@ public static class ForwardBenchmark
         using var a = randn(batch * positions, cfg.DModel);
         using var w = randn(cfg.DModel, cfg.DMlp);
         // Each run is a few calls, so one round's time is not a single short forward's jitter.
-        Action Repeat(Action run) => () => { for (int i = 0; i < 3; i++) run(); };
+        const int Calls = 3;
         var t = Spread.Time([
-            Repeat(() => { using var s = NewDisposeScope(); model.Forward(tokens); }),
-            Repeat(() => { using var s = NewDisposeScope(); PlainForward(model, tokens); }),
-            Repeat(() => { using var s = NewDisposeScope(); var (_, c) = model.RunWithCache(tokens); c.Dispose(); }),
-            Repeat(() => { using var s = NewDisposeScope(); a.matmul(w); }),
+            Spread.Repeated(() => { using var s = NewDisposeScope(); model.Forward(tokens); }, Calls),
+            Spread.Repeated(() => { using var s = NewDisposeScope(); PlainForward(model, tokens); }, Calls),
+            Spread.Repeated(() => { using var s = NewDisposeScope(); var (_, c) = model.RunWithCache(tokens); c.Dispose(); }, Calls),
+            Spread.Repeated(() => { using var s = NewDisposeScope(); a.matmul(w); }, Calls),
         ], repeats);
-        double Ms(double[] seconds) => Spread.Of(seconds).Median / 3 * 1e3;
+        double Ms(double[] seconds) => Spread.Of(seconds).Median / Calls * 1e3;
         double hooked = Ms(t[0]), plain = Ms(t[1]), cache = Ms(t[2]), mm = Ms(t[3]);
 
         double perToken = 0;

@@ -58,7 +58,7 @@ public static class MemoryProbe
     }
 
     /// <summary>The child's side: measures in this process and prints one marked JSON line.</summary>
-    public static int Main(string specJson, TextWriter output)
+    public static int RunChild(string specJson, TextWriter output)
     {
         var spec = JsonSerializer.Deserialize<MemoryProbeSpec>(specJson) ?? throw new ArgumentException("empty memory probe spec");
         var r = Measure(spec);

@@ -114,23 +114,11 @@ public static class ScaleBenchmark
         var options = new AttributionOptions { Method = AttributionMethod.EapIgInputs, Steps = o.Steps, Cancellation = ct };
 
         var batch = RandomBatch(cfg, o.Rows, o.Positions, seed: 3);
-        progress?.Report($"{shape.Name}: circuit for the faithfulness timing");
-        var circuit = CircuitSelection.TopN(EdgeAttribution.Compute(model, batch, options with { Method = AttributionMethod.Eap }).ToCircuit(),
-            Math.Max(1, g.EdgeCount / 20));
-        using var eval = new FaithfulnessEvaluator(model, batch) { CopiesPerForward = 1 };
         progress?.Report($"{shape.Name}: timing {o.Rounds} rounds of forward, forward+backward, EAP-IG(m={o.Steps}), faithfulness");
-        var t = Spread.Time([
-            () => { using var s = NewDisposeScope(); using var _ = no_grad(); model.Forward(batch.Clean); },
-            () => { using var s = NewDisposeScope(); using var _ = enable_grad(); model.Forward(batch.Clean); },
-            () => AttributionBenchmarks.ForwardBackward(model, batch),
-            () => EdgeAttribution.Compute(model, batch, options),
-            () => eval.Evaluate(circuit),
-        ], o.Rounds);
-        var backward = t[2].Zip(t[1], (fb, f) => Math.Max(0, fb - f)).ToArray();
-        var expected = t[0].Zip(backward, (f, bw) => (o.Steps + 2) * f + o.Steps * bw).ToArray();
+        var t = AttributionTimings.Measure(model, batch, options, o.Rounds, copiesPerForward: 1);
         return new ScaleRow(shape.Name, cfg, model.ParameterCount, cfg.NLayers, cfg.DModel, g.EdgeCount, g.ForwardCount, g.BackwardCount,
-            o.Rows, o.Positions, ScaleShape.ForwardFlopsPerToken(cfg, o.Positions), Spread.Of(t[0]), Spread.Of(t[2]), Spread.Of(t[3]),
-            Spread.Of(t[4]), Spread.Ratio(t[3], expected), Spread.Ratio(t[4], t[0]),
+            o.Rows, o.Positions, ScaleShape.ForwardFlopsPerToken(cfg, o.Positions), Spread.Of(t.Forward), Spread.Of(t.ForwardBackward),
+            Spread.Of(t.EapIg), Spread.Of(t.Faithfulness), t.EapIgRatio, t.FaithfulnessRatio,
             g.ForwardCount * (long)cfg.DModel * model.DType.ElementSize(), memory);
     }
 

@@ -1,4 +1,3 @@
-using System.Globalization;
 using CircuitNotebooks.Circuits;
 using CircuitNotebooks.Interactive;
 using CircuitNotebooks.Interactive.Charts;
@@ -161,6 +160,4 @@ public static class ScaleReport
         ]));
         return report;
     }
-
-    public static string Format(double v) => v.ToString("G4", CultureInfo.InvariantCulture);
 }

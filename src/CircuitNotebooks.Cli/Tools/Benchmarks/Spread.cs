@@ -29,6 +29,9 @@ public sealed record Spread(double Median, double Min, double Max, int Rounds)
 
     public override string ToString() => Format();
 
+    /// <summary><paramref name="calls"/> back-to-back calls of <paramref name="run"/> as one timed run.</summary>
+    public static Action Repeated(Action run, int calls) => () => { for (int i = 0; i < calls; i++) run(); };
+
     /// <summary>
     /// Wall time (seconds) of each run in each of <paramref name="rounds"/> interleaved rounds, after one warm-up of
     /// each: interleaving exposes every run to the same machine noise, so per-round ratios cancel most of it.

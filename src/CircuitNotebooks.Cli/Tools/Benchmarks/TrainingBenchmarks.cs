@@ -117,8 +117,7 @@ public static class TrainingBenchmarks
         long tokensPerStep = data.Sum(d => d.Length);
         TrainingBenchmarkEntry Entry(int m)
         {
-            var sorted = times[m].Order().ToList();
-            double median = sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
+            double median = Spread.Of(times[m]).Median;
             return new TrainingBenchmarkEntry(modes[m].Name, trainable[m], (double)trainable[m] / baseParams, median, tokensPerStep / median);
         }
         var full = Entry(0);

@@ -45,7 +45,7 @@ public sealed class FaithfulnessEvaluator : IDisposable
         _corrupt = PlainEdgeRun.NodeMajor(corrupt).DetachFromDisposeScope();
         _corruptResiduals = residuals!.Select(r => r.DetachFromDisposeScope()).ToArray();
         using var _ = no_grad();
-        CorruptedMetric = batch.Metric.PerExampleAtAnswer(corruptLogits).mean().to_type(ScalarType.Float64).item<double>();
+        CorruptedMetric = batch.Metric.EvaluateAtAnswer(corruptLogits);
         CleanMetric = batch.Metric.Evaluate(model.Forward(batch.Clean, batch.AttentionMask));
     }
 
@@ -94,8 +94,7 @@ public sealed class FaithfulnessEvaluator : IDisposable
             var answers = EdgeForward.PatchedLogits(_model, Graph, _batch.Clean, _batch.AttentionMask, _corrupt, _corruptResiduals, patch,
                 Workspace(chunk.Count), answersOf: _batch.Metric); // [copies·b, V]
             var per = answers.reshape(chunk.Count, _batch.Rows, -1);
-            for (int c = 0; c < chunk.Count; c++)
-                results[start + c] = _batch.Metric.PerExampleAtAnswer(per[c]).mean().to_type(ScalarType.Float64).item<double>();
+            for (int c = 0; c < chunk.Count; c++) results[start + c] = _batch.Metric.EvaluateAtAnswer(per[c]);
             progress?.Report(start + chunk.Count);
         }
         return results;

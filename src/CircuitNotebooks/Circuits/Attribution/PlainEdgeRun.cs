@@ -54,19 +54,10 @@ internal static class PlainEdgeRun
         return (answer, sources, residuals);
     }
 
-    /// <summary>
-    /// Forward to the final residual, then ln_final and the unembedding at each row's answer position only, [b, V]:
-    /// every metric reads just those logits, and the full [b, p, V] block is the largest activation of a forward at
-    /// large vocabularies (and the unembedding a large share of its FLOPs).
-    /// </summary>
+    /// <summary>A forward to the final residual, then the logits at the answer positions only (<see cref="Metric.UnembedAtAnswers"/>).</summary>
     /// <remarks><paramref name="tokens"/> may hold <paramref name="copies"/> stacked copies of the metric's rows.</remarks>
-    internal static Tensor AnswerLogits(HookedTransformer model, Metric metric, Tensor tokens, Tensor? mask, int copies = 1)
-    {
-        var resid = model.ForwardResidual(tokens, mask, model.Config.NLayers);
-        long b = resid.shape[0], p = resid.shape[1], d = resid.shape[2];
-        var at = metric.AnswerPositions(p, resid.device).repeat(copies).view(b, 1, 1).expand(b, 1, d);
-        return model.Unembed(model.ln_final.Forward(resid.gather(1, at))).squeeze(1);
-    }
+    internal static Tensor AnswerLogits(HookedTransformer model, Metric metric, Tensor tokens, Tensor? mask, int copies = 1) =>
+        metric.UnembedAtAnswers(model, model.ForwardResidual(tokens, mask, model.Config.NLayers), copies);
 
     /// <summary>Node-major sources [n_fwd, b, p, d] → [n_fwd, b·p·d] (a view), the layout edge-patched forwards read.</summary>
     internal static Tensor NodeMajor(Tensor sources) => sources.view(sources.shape[0], -1);
